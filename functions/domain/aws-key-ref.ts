@@ -1,0 +1,93 @@
+import { ValidationError } from '../shared/errors.ts';
+
+/**
+ * Validated references to keys. Every id that ends up in a CipherTrust Manager URL or query passes
+ * through one of these parsers first, so no path can escape `/api/v1/cckm/aws/keys/{id}/...`.
+ */
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** AWS KeyId: a UUID (single-Region) or `mrk-` and 32 hex digits (multi-Region). */
+const AWS_KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/i;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const ACCOUNT = /^\d{12}$/;
+const PARTITION = /^aws(?:-[a-z]+)*$/;
+const ALIAS = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
+
+/** A key as AWS names it, resolved enough to look it up in CCKM. */
+export interface AwsKeyRef {
+  readonly keyId: string;
+  readonly region: string;
+  /** Present when known (from an ARN or an event's account). */
+  readonly account?: string;
+  /** Present when the reference was an ARN. */
+  readonly arn?: string;
+}
+
+/** True for a CCKM id (a UUID). */
+export function isCckmId(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+/** Returns the CCKM id unchanged, or throws a ValidationError naming the problem. */
+export function parseCckmId(value: unknown, what = 'id'): string {
+  if (!isCckmId(value)) {
+    throw new ValidationError(`${what} must be a CCKM key id (a UUID)`);
+  }
+  return value.toLowerCase();
+}
+
+/** True for an AWS KeyId (UUID or `mrk-…`). */
+export function isAwsKeyId(value: unknown): value is string {
+  return typeof value === 'string' && AWS_KEY_ID.test(value);
+}
+
+/** True for an AWS Region name such as `us-west-2`. */
+export function isRegion(value: unknown): value is string {
+  return typeof value === 'string' && REGION.test(value);
+}
+
+/** True for a 12-digit AWS account id. */
+export function isAccountId(value: unknown): value is string {
+  return typeof value === 'string' && ACCOUNT.test(value);
+}
+
+/** True for a KMS alias name such as `alias/payments`. */
+export function isAliasName(value: unknown): value is string {
+  return typeof value === 'string' && ALIAS.test(value) && !value.startsWith('alias/aws/');
+}
+
+/** Parses `arn:<partition>:kms:<region>:<account>:key/<keyId>`, or throws a ValidationError. */
+export function parseKeyArn(value: unknown, what = 'arn'): AwsKeyRef & { arn: string; account: string } {
+  if (typeof value !== 'string' || value.length > 2048) {
+    throw new ValidationError(`${what} must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)`);
+  }
+  const parts = value.split(':');
+  const [arnLiteral, partition, service, region, account, resource] = parts;
+  if (
+    parts.length !== 6 ||
+    arnLiteral !== 'arn' ||
+    !PARTITION.test(partition ?? '') ||
+    service !== 'kms' ||
+    !isRegion(region) ||
+    !isAccountId(account) ||
+    !resource?.startsWith('key/') ||
+    !isAwsKeyId(resource.slice(4))
+  ) {
+    throw new ValidationError(`${what} must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)`);
+  }
+  return { arn: value, region, account, keyId: resource.slice(4) };
+}
+
+/** Builds a reference from a KeyId and Region, or throws a ValidationError naming the bad field. */
+export function parseKeyIdRef(keyId: unknown, region: unknown, account?: unknown): AwsKeyRef {
+  if (!isAwsKeyId(keyId)) {
+    throw new ValidationError('keyId must be an AWS KMS key id (a UUID or mrk- followed by 32 hex digits)');
+  }
+  if (!isRegion(region)) {
+    throw new ValidationError('region must be an AWS Region name such as us-east-1');
+  }
+  if (account !== undefined && !isAccountId(account)) {
+    throw new ValidationError('account must be a 12-digit AWS account id');
+  }
+  return account === undefined ? { keyId, region } : { keyId, region, account };
+}

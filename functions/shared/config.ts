@@ -1,0 +1,216 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+/**
+ * The only reader of `process.env`. Each schema is parsed once, at module load, into a frozen typed
+ * object; a bad variable does not crash the module: `requireConfig` throws a ConfigError naming it
+ * at the first invocation, so the API answers 500 and the log says what is wrong.
+ */
+
+const bool = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return false;
+      const lower = v.trim().toLowerCase();
+      if (lower === 'true') return true;
+      if (lower === 'false') return false;
+      ctx.addIssue({ code: 'custom', message: `${name} must be true or false` });
+      return z.NEVER;
+    });
+
+const cckmUrl = z.string({ error: 'CCKM_URL is required' }).transform((v, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(v.trim());
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'CCKM_URL must be an https:// URL such as https://cm.example.com',
+    });
+    return z.NEVER;
+  }
+  if (url.protocol !== 'https:') {
+    ctx.addIssue({ code: 'custom', message: 'CCKM_URL must use https:// (plain http is refused)' });
+    return z.NEVER;
+  }
+  if (
+    url.username ||
+    url.password ||
+    url.search ||
+    url.hash ||
+    (url.pathname !== '/' && url.pathname !== '')
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'CCKM_URL must be an origin only (https://host[:port]), without path, query or credentials',
+    });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
+export const connectionSchema = z.object({
+  CCKM_URL: cckmUrl,
+  CCKM_SECRET_ID: z
+    .string({ error: 'CCKM_SECRET_ID is required' })
+    .trim()
+    .min(1, 'CCKM_SECRET_ID is required')
+    .max(2048, 'CCKM_SECRET_ID is too long'),
+  CCKM_TLS_INSECURE: bool('CCKM_TLS_INSECURE'),
+  CCKM_TIMEOUT_MS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return 8000;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 100 || n > 900_000) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'CCKM_TIMEOUT_MS must be a whole number of milliseconds, 100 to 900000',
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
+});
+
+export interface ConnectionConfig {
+  /** CipherTrust Manager origin, e.g. `https://cm.example.com` (no trailing slash). */
+  readonly cckmUrl: string;
+  readonly secretId: string;
+  readonly tlsInsecure: boolean;
+  readonly timeoutMs: number;
+}
+
+const PRINCIPAL = /^arn:[a-z*-]+:(?:iam|sts)::[\d*]*:[\w+=,.@/*-]+$|^\*$/;
+
+export const policySchema = z.object({
+  MODE: z
+    .enum(['remediate', 'detect'], { error: 'MODE must be remediate or detect' })
+    .optional()
+    .transform((v) => v ?? 'remediate'),
+  REENABLE: z
+    .enum(['never', 'always', 'if-previously-enabled'], {
+      error: 'REENABLE must be never, always or if-previously-enabled',
+    })
+    .optional()
+    .transform((v) => v ?? 'if-previously-enabled'),
+  ALLOWED_PRINCIPALS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const list = (v ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+      for (const p of list) {
+        if (!PRINCIPAL.test(p)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `ALLOWED_PRINCIPALS has an entry that is not an IAM or STS ARN pattern: ${p.slice(0, 200)}`,
+          });
+          return z.NEVER;
+        }
+      }
+      return list;
+    }),
+  EXEMPT_TAG: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const raw = v === undefined || v.trim() === '' ? 'deletion-guard:exempt=true' : v.trim();
+      const eq = raw.indexOf('=');
+      if (eq <= 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'EXEMPT_TAG must be key=value, e.g. deletion-guard:exempt=true',
+        });
+        return z.NEVER;
+      }
+      return { key: raw.slice(0, eq), value: raw.slice(eq + 1) };
+    }),
+  NOTIFY_TOPIC_ARN: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(v.trim())) {
+        ctx.addIssue({ code: 'custom', message: 'NOTIFY_TOPIC_ARN must be an SNS topic ARN' });
+        return z.NEVER;
+      }
+      return v.trim();
+    }),
+});
+
+export type Mode = 'remediate' | 'detect';
+export type Reenable = 'never' | 'always' | 'if-previously-enabled';
+
+export interface PolicyConfig {
+  readonly mode: Mode;
+  readonly reenable: Reenable;
+  readonly allowedPrincipals: readonly string[];
+  readonly exemptTag: { readonly key: string; readonly value: string };
+  readonly notifyTopicArn: string | undefined;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function fail(error: z.ZodError): never {
+  const messages = error.issues.map((i) => {
+    const variable = String(i.path[0] ?? '');
+    // Zod's own messages for a missing variable do not name it; ours always do.
+    return i.message.includes(variable) ? i.message : `${variable}: ${i.message}`;
+  });
+  throw new ConfigError(`Invalid configuration: ${messages.join('; ')}`);
+}
+
+/** Parses the CipherTrust Manager connection variables; throws ConfigError naming each bad one. */
+export function parseConnectionConfig(env: Env): ConnectionConfig {
+  const r = connectionSchema.safeParse(env);
+  if (!r.success) fail(r.error);
+  return Object.freeze({
+    cckmUrl: r.data.CCKM_URL,
+    secretId: r.data.CCKM_SECRET_ID,
+    tlsInsecure: r.data.CCKM_TLS_INSECURE,
+    timeoutMs: r.data.CCKM_TIMEOUT_MS,
+  });
+}
+
+/** Parses the remediation policy variables; throws ConfigError naming each bad one. */
+export function parsePolicyConfig(env: Env): PolicyConfig {
+  const r = policySchema.safeParse(env);
+  if (!r.success) fail(r.error);
+  return Object.freeze({
+    mode: r.data.MODE,
+    reenable: r.data.REENABLE,
+    allowedPrincipals: Object.freeze([...r.data.ALLOWED_PRINCIPALS]),
+    exemptTag: Object.freeze(r.data.EXEMPT_TAG),
+    notifyTopicArn: r.data.NOTIFY_TOPIC_ARN,
+  });
+}
+
+/** The outcome of parsing once at load: the value, or the error to throw at every invocation. */
+export type Loaded<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: ConfigError };
+
+function load<T>(parse: (env: Env) => T): Loaded<T> {
+  try {
+    return { ok: true, value: parse(process.env) };
+  } catch (error) {
+    return { ok: false, error: error instanceof ConfigError ? error : new ConfigError(String(error)) };
+  }
+}
+
+/** Returns the loaded value or throws its ConfigError. */
+export function requireConfig<T>(loaded: Loaded<T>): T {
+  if (!loaded.ok) throw loaded.error;
+  return loaded.value;
+}
+
+/** Connection configuration of this container, parsed at module load. */
+export const connection: Loaded<ConnectionConfig> = load(parseConnectionConfig);
+/** Remediation policy of this container, parsed at module load. */
+export const policy: Loaded<PolicyConfig> = load(parsePolicyConfig);

@@ -1,0 +1,58 @@
+/**
+ * One error model for every function. The domain and adapters throw these; `shared/http.ts` maps
+ * them to API responses and the remediation maps them to the `failed` outcome.
+ */
+
+/** Base of every error the guard raises on purpose. */
+export abstract class AppError extends Error {
+  abstract readonly kind: 'BadRequest' | 'NotFound' | 'BadGateway' | 'GatewayTimeout' | 'InternalServerError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that cannot be acted on; nothing reached CipherTrust Manager. */
+export class ValidationError extends AppError {
+  readonly kind = 'BadRequest' as const;
+}
+
+/** CipherTrust Manager does not know the key. */
+export class NotFoundError extends AppError {
+  readonly kind = 'NotFound' as const;
+}
+
+/** What CipherTrust Manager said when it refused or failed a call. */
+export interface CmErrorDetail {
+  /** HTTP status, absent for network failures. */
+  readonly status?: number;
+  /** `codeDesc` prefix such as `NCERRResourceNotFound`, when the body had one. */
+  readonly codeDesc?: string;
+  /** `message` or the text after the `codeDesc` prefix; never contains credentials. */
+  readonly cmMessage?: string;
+}
+
+/** CipherTrust Manager failed after retries, answered something unusable, or refused a call. */
+export class UpstreamError extends AppError {
+  readonly kind = 'BadGateway' as const;
+  readonly detail: CmErrorDetail;
+
+  constructor(message: string, detail: CmErrorDetail = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.detail = detail;
+  }
+}
+
+/** CipherTrust Manager refused our credentials (after a fresh secret read and token). */
+export class AuthenticationError extends UpstreamError {}
+
+/** The time budget (`CCKM_TIMEOUT_MS` or the Lambda's remaining time) ran out. */
+export class TimeoutError extends AppError {
+  readonly kind = 'GatewayTimeout' as const;
+}
+
+/** The function is misconfigured (environment or secret); details go to the log only. */
+export class ConfigError extends AppError {
+  readonly kind = 'InternalServerError' as const;
+}
