@@ -1,0 +1,37 @@
+/**
+ * The one bundling definition of the function bundles, used by the CDK stack (NodejsFunction) and
+ * by `npm start` / the integration tests / the benchmarks (esbuild directly), so what runs locally
+ * is built exactly as what is deployed.
+ */
+
+/** Function name (as deployed, without stack prefix) -> entry file, relative to the project root. */
+export const FUNCTION_ENTRIES = {
+  'cancel-deletion': 'functions/cancel-deletion.ts',
+  'remediate-deletion': 'functions/remediate-deletion.ts',
+} as const;
+
+export type FunctionName = keyof typeof FUNCTION_ENTRIES;
+
+/** ESM bundles need `require` for the few CommonJS dependencies that call it. */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __guardCreateRequire } from 'node:module';const require = __guardCreateRequire(import.meta.url);";
+
+/** The esbuild options, in esbuild's own vocabulary; CDK's are derived from these below. */
+export const ESBUILD_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  minify: true,
+  sourcemap: true,
+  mainFields: ['module', 'main'],
+  banner: { js: ESM_REQUIRE_BANNER },
+  // The AWS SDK is bundled (not taken from the runtime) so the deployed version is the tested one.
+  external: [] as string[],
+  outExtension: { '.js': '.mjs' },
+  legalComments: 'none',
+  logLevel: 'warning',
+} as const;
+
+/** Environment every function gets so source maps apply to stack traces. */
+export const BUNDLE_RUNTIME_ENV = { NODE_OPTIONS: '--enable-source-maps' } as const;
