@@ -1,0 +1,29 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { AppError, ConfigError } from './errors.ts';
+import { errorResponse } from './http.ts';
+
+/**
+ * Middy error handler for the API: every error becomes the contract's JSON error response.
+ * Written here rather than taken from @middy/http-error-handler because the contract fixes the body
+ * shape per error kind and the generic 500 text, which that middleware does not produce.
+ */
+export function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    name: 'httpErrors',
+    onError: (request) => {
+      const error = request.error;
+      const response = errorResponse(error);
+      if (error instanceof ConfigError) {
+        logger.error('configuration error', { error });
+      } else if (error instanceof AppError) {
+        const level = response.statusCode >= 500 ? 'warn' : 'info';
+        logger[level]('request failed', { status: response.statusCode, errorKind: error.kind, error });
+      } else {
+        logger.error('unexpected error', { error: error as Error });
+      }
+      request.response = response;
+    },
+  };
+}
