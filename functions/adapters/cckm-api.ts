@@ -37,6 +37,11 @@ export interface CckmApi {
    * and the account cannot tell them apart.
    */
   findAwsKey(ref: AwsKeyRef, options?: CallOptions): Promise<CckmKey | undefined>;
+  /**
+   * Finds the CCKM record of a KMS alias (`alias/<name>` or the bare name) in one Region; tries the
+   * bare name, then `alias/<name>`, because the form CCKM's filter wants is unverified.
+   */
+  findAwsKeyByAlias(alias: string, region: string, options?: CallOptions): Promise<CckmKey | undefined>;
   /** Lists every key in `PendingDeletion` or `PendingReplicaDeletion`, page by page. */
   listPendingDeletion(options?: CallOptions & { onPage?: (info: PageInfo) => void }): AsyncIterable<CckmKey>;
   /** Cancels a scheduled deletion; a key not pending deletion is `not-pending`, not an error. */

@@ -1,0 +1,171 @@
+import type { Dispatcher } from 'undici';
+import { type CmErrorDetail, UpstreamError, ValidationError } from '../shared/errors.ts';
+import { errorCode } from './retry.ts';
+
+/**
+ * One HTTP exchange with CipherTrust Manager: a URL that cannot leave `/api/v1/`, the house headers,
+ * a size-capped body, and the CM error body read into a CmErrorDetail.
+ */
+
+/** A hostile server must not be able to exhaust the function's memory. */
+export const MAX_BODY_BYTES = 5 * 1024 * 1024;
+const MAX_CM_MESSAGE = 500;
+
+export type QueryValue = string | number | boolean | readonly string[];
+
+export interface CmRequest {
+  readonly method: 'GET' | 'POST';
+  /** Path under the origin, built from validated ids only, e.g. `/api/v1/cckm/aws/keys/<uuid>`. */
+  readonly path: string;
+  readonly query?: Readonly<Record<string, QueryValue | undefined>>;
+  /** JSON body; absent means no body and no Content-Type. */
+  readonly body?: unknown;
+}
+
+export interface CmResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Parsed JSON, or undefined for an empty or unparsable body. */
+  readonly json: unknown;
+  /** True when a non-empty body was not JSON (a proxy's HTML page, say). */
+  readonly notJson: boolean;
+}
+
+/**
+ * Builds the request URL and proves it stays on `origin` under `/api/v1/`; throws a ValidationError
+ * otherwise, before anything is sent.
+ */
+export function buildCmUrl(origin: string, request: Pick<CmRequest, 'path' | 'query'>): URL {
+  const { path } = request;
+  // Ids are validated before they get here; this is the second line of defence, not the first.
+  if (
+    !path.startsWith('/api/v1/') ||
+    /[%\\?#\s]/.test(path) ||
+    path.split('/').some((segment) => segment === '..' || segment === '.')
+  ) {
+    throw new ValidationError('refusing to call CipherTrust Manager outside /api/v1/');
+  }
+  const url = new URL(path, origin);
+  if (url.origin !== origin || url.pathname !== path) {
+    throw new ValidationError('refusing to call CipherTrust Manager outside /api/v1/');
+  }
+  for (const [name, value] of Object.entries(request.query ?? {})) {
+    if (value === undefined) continue;
+    // CM's multi-valued filters want the parameter repeated; a comma-joined value matches nothing.
+    const values = Array.isArray(value) ? value : [String(value)];
+    for (const v of values) url.searchParams.append(name, v);
+  }
+  return url;
+}
+
+/** Reads a response body up to `limit` bytes; a larger body is destroyed and reported as UpstreamError. */
+export async function readCappedBody(
+  body: Dispatcher.ResponseData['body'],
+  declaredLength: string | string[] | undefined,
+  limit = MAX_BODY_BYTES,
+): Promise<string> {
+  const declared = Number(Array.isArray(declaredLength) ? declaredLength[0] : declaredLength);
+  const tooLarge = () => {
+    body.destroy();
+    return new UpstreamError(`CipherTrust Manager sent a response body larger than ${limit} bytes`);
+  };
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buffer.length;
+    if (size > limit) throw tooLarge();
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Parses a JSON body leniently: empty or unparsable is undefined, and `notJson` says which. */
+export function parseJsonBody(text: string): { readonly json: unknown; readonly notJson: boolean } {
+  if (text.trim() === '') return { json: undefined, notJson: false };
+  try {
+    return { json: JSON.parse(text), notJson: false };
+  } catch {
+    return { json: undefined, notJson: true };
+  }
+}
+
+function clip(text: string): string {
+  return text.length > MAX_CM_MESSAGE ? `${text.slice(0, MAX_CM_MESSAGE)}...` : text;
+}
+
+/**
+ * Reads CM's error shape (`code`, `codeDesc` `NCERR<Name>[: text]`, `message`) from a body; undefined
+ * when the body carries no `codeDesc`.
+ */
+export function cmErrorOf(json: unknown): Omit<CmErrorDetail, 'status'> | undefined {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
+  const { codeDesc, message } = json as { codeDesc?: unknown; message?: unknown };
+  if (codeDesc === undefined || codeDesc === null) return undefined;
+  const desc = String(codeDesc);
+  const colon = desc.indexOf(':');
+  const name = (colon >= 0 ? desc.slice(0, colon) : desc).trim();
+  const rest = colon >= 0 ? desc.slice(colon + 1).trim() : '';
+  const text = typeof message === 'string' && message.trim() !== '' ? message.trim() : rest;
+  return { codeDesc: clip(name), ...(text !== '' && { cmMessage: clip(text) }) };
+}
+
+/** True when the response is a failure: a non-2xx status, or a `codeDesc` even on a 2xx. */
+export function isCmFailure(response: CmResponse): boolean {
+  return response.status < 200 || response.status >= 300 || cmErrorOf(response.json) !== undefined;
+}
+
+/** The error detail of a response: status plus whatever CM's error body said. */
+export function detailOf(response: CmResponse): CmErrorDetail {
+  const cm = cmErrorOf(response.json);
+  if (cm) return { status: response.status, ...cm };
+  // A non-CM error body (a proxy's, say) may still carry a readable message.
+  const message = (response.json as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' && message.trim() !== ''
+    ? { status: response.status, cmMessage: clip(message.trim()) }
+    : { status: response.status };
+}
+
+/** Builds the UpstreamError for a failed response; the message names the call, status and codeDesc. */
+export function upstreamErrorOf(response: CmResponse, label: string): UpstreamError {
+  const detail = detailOf(response);
+  const parts = [`${detail.status}`, detail.codeDesc, detail.cmMessage].filter(Boolean).join(' ');
+  return new UpstreamError(`CipherTrust Manager failed ${label}: ${parts}`, detail);
+}
+
+/** Wraps a transport failure; only the error code goes into the message, never request details. */
+export function networkErrorOf(error: unknown, label: string): UpstreamError {
+  const code = errorCode(error) ?? (error instanceof Error ? error.name : 'unknown error');
+  const tls = /CERT|SELF_SIGNED|TLS|SSL|ALTNAME|UNABLE_TO/i.test(code);
+  const what = tls ? 'TLS verification of CipherTrust Manager failed' : 'CipherTrust Manager unreachable';
+  return new UpstreamError(`${what} (${code}) during ${label}`, {}, { cause: error });
+}
+
+/** Sends one request and reads the capped body; transport failures are thrown as they are. */
+export async function sendOnce(
+  dispatcher: Dispatcher,
+  origin: string,
+  request: CmRequest,
+  bearer: string | undefined,
+  signal: AbortSignal,
+): Promise<CmResponse> {
+  const url = buildCmUrl(origin, request);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
+  let body: string | undefined;
+  if (request.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(request.body);
+  }
+  const response = await dispatcher.request({
+    origin: url.origin,
+    path: `${url.pathname}${url.search}`,
+    method: request.method,
+    headers,
+    ...(body !== undefined && { body }),
+    signal,
+  });
+  const text = await readCappedBody(response.body, response.headers['content-length']);
+  return { status: response.statusCode, headers: response.headers, ...parseJsonBody(text) };
+}

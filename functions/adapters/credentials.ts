@@ -1,0 +1,193 @@
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ConfigError, TimeoutError, UpstreamError } from '../shared/errors.ts';
+
+/**
+ * The CipherTrust Manager credentials secret (contract section 2): parsing and a cached reader.
+ * Messages name fields and problems only; no value, not even a prefix, ever reaches one.
+ */
+
+export type CckmCredential =
+  | { readonly kind: 'refresh_token'; readonly refreshToken: string }
+  | { readonly kind: 'password'; readonly username: string; readonly password: string }
+  | { readonly kind: 'token'; readonly token: string };
+
+export interface CckmSecret {
+  readonly credential: CckmCredential;
+  readonly domain?: string;
+  readonly authDomain?: string;
+  /** PEM; when present the CM certificate must chain to it and only to it. */
+  readonly caCert?: string;
+}
+
+const CREDENTIAL_FIELDS = ['refresh_token', 'username', 'password', 'token'] as const;
+// A bearer token goes into a header: visible ASCII only, so it cannot split or smuggle headers.
+const HEADER_SAFE = /^[\x21-\x7e]+$/;
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+
+function bad(problem: string): ConfigError {
+  return new ConfigError(`CCKM secret: ${problem}`);
+}
+
+function optionalString(record: Record<string, unknown>, field: string): string | undefined {
+  const value = record[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') throw bad(`${field} must be a non-empty string`);
+  return value;
+}
+
+/** Parses the secret's JSON SecretString; throws a ConfigError that names fields, never values. */
+export function parseSecret(secretString: string): CckmSecret {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString);
+  } catch {
+    // V8's SyntaxError quotes part of the input, so it is neither kept nor chained.
+    throw bad('SecretString is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw bad('SecretString must be a JSON object');
+  }
+  const record = parsed as Record<string, unknown>;
+  const present = CREDENTIAL_FIELDS.filter((f) => record[f] !== undefined && record[f] !== null);
+  const fields: Record<string, string | undefined> = {};
+  for (const f of present) fields[f] = optionalString(record, f);
+
+  const kinds = [
+    fields.refresh_token !== undefined ? 'refresh_token' : undefined,
+    fields.username !== undefined || fields.password !== undefined ? 'username+password' : undefined,
+    fields.token !== undefined ? 'token' : undefined,
+  ].filter((k): k is string => k !== undefined);
+  if (kinds.length === 0) {
+    throw bad('no credential: set exactly one of refresh_token, username+password or token');
+  }
+  if (kinds.length > 1) {
+    throw bad(`more than one credential kind (${kinds.join(', ')}): set exactly one`);
+  }
+
+  let credential: CckmCredential;
+  if (fields.refresh_token !== undefined) {
+    credential = { kind: 'refresh_token', refreshToken: fields.refresh_token };
+  } else if (fields.token !== undefined) {
+    if (!HEADER_SAFE.test(fields.token)) throw bad('token contains characters not allowed in an HTTP header');
+    credential = { kind: 'token', token: fields.token };
+  } else {
+    if (fields.username === undefined) throw bad('password is set but username is missing');
+    if (fields.password === undefined) throw bad('username is set but password is missing');
+    credential = { kind: 'password', username: fields.username, password: fields.password };
+  }
+
+  const domain = optionalString(record, 'domain');
+  const authDomain = optionalString(record, 'auth_domain');
+  const caCert = optionalString(record, 'ca_cert');
+  if (caCert !== undefined && !PEM_CERT.test(caCert)) {
+    throw bad('ca_cert must be a PEM certificate (-----BEGIN CERTIFICATE----- ...)');
+  }
+  return Object.freeze({
+    credential: Object.freeze(credential),
+    ...(domain !== undefined && { domain }),
+    ...(authDomain !== undefined && { authDomain }),
+    ...(caCert !== undefined && { caCert }),
+  });
+}
+
+/** A cached reader of the secret. */
+export interface SecretSource {
+  /** The parsed secret, read at most once per `ttlMs`; concurrent callers share one read. */
+  get(options?: { readonly signal?: AbortSignal }): Promise<CckmSecret>;
+  /** Forgets the cached secret so the next `get` reads it again (after a 401: it may have rotated). */
+  invalidate(): void;
+  /** Reads made from Secrets Manager so far. */
+  readonly reads: number;
+}
+
+export interface SecretSourceOptions {
+  readonly now?: () => number;
+  /** Cache lifetime; the contract caps it at 5 minutes. */
+  readonly ttlMs?: number;
+}
+
+const CONFIG_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'AccessDenied',
+  'DecryptionFailure',
+  'InvalidRequestException',
+  'InvalidParameterException',
+  'ValidationException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+]);
+
+function classify(error: unknown, secretId: string, signal: AbortSignal | undefined): Error {
+  const name = error instanceof Error ? error.name : 'UnknownError';
+  if (signal?.aborted || name === 'AbortError') {
+    return new TimeoutError(`Reading Secrets Manager secret ${secretId} ran out of its time budget`);
+  }
+  if (CONFIG_ERROR_NAMES.has(name)) {
+    return new ConfigError(`Cannot read Secrets Manager secret ${secretId}: ${name}`);
+  }
+  return new UpstreamError(`Secrets Manager failed reading secret ${secretId}: ${name}`);
+}
+
+/** Creates the secret reader over a caller-owned SecretsManagerClient (module scope in a handler). */
+export function createSecretSource(
+  client: SecretsManagerClient,
+  secretId: string,
+  options: SecretSourceOptions = {},
+): SecretSource {
+  const now = options.now ?? Date.now;
+  const ttlMs = Math.min(options.ttlMs ?? 300_000, 300_000);
+  let cached: { secret: CckmSecret; until: number } | undefined;
+  let inflight: Promise<CckmSecret> | undefined;
+  let generation = 0;
+  let reads = 0;
+
+  async function read(signal: AbortSignal | undefined, gen: number): Promise<CckmSecret> {
+    reads++;
+    let secretString: string | undefined;
+    let hasBinary = false;
+    try {
+      const out = await client.send(
+        new GetSecretValueCommand({ SecretId: secretId }),
+        signal ? { abortSignal: signal } : {},
+      );
+      secretString = out.SecretString;
+      hasBinary = out.SecretBinary !== undefined;
+    } catch (error) {
+      throw classify(error, secretId, signal);
+    }
+    if (secretString === undefined) {
+      throw new ConfigError(
+        hasBinary
+          ? `Secrets Manager secret ${secretId} holds SecretBinary; a JSON SecretString is required`
+          : `Secrets Manager secret ${secretId} has no SecretString`,
+      );
+    }
+    const secret = parseSecret(secretString);
+    // An invalidate() during the read means the caller wants a fresher value than this one.
+    if (gen === generation) cached = { secret, until: now() + ttlMs };
+    return secret;
+  }
+
+  return {
+    get(opts = {}) {
+      if (cached && now() < cached.until) return Promise.resolve(cached.secret);
+      if (!inflight) {
+        const current = read(opts.signal, generation).finally(() => {
+          if (inflight === current) inflight = undefined;
+        });
+        inflight = current;
+      }
+      return inflight;
+    },
+    invalidate() {
+      generation++;
+      cached = undefined;
+      inflight = undefined;
+    },
+    get reads() {
+      return reads;
+    },
+  };
+}
