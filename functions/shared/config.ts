@@ -84,19 +84,31 @@ export interface ConnectionConfig {
   readonly timeoutMs: number;
 }
 
+function blankToUndefined(v: unknown): unknown {
+  return typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v;
+}
+
 const PRINCIPAL = /^arn:[a-z*-]+:(?:iam|sts)::[\d*]*:[\w+=,.@/*-]+$|^\*$/;
 
 export const policySchema = z.object({
-  MODE: z
-    .enum(['remediate', 'detect'], { error: 'MODE must be remediate or detect' })
-    .optional()
-    .transform((v) => v ?? 'remediate'),
-  REENABLE: z
-    .enum(['never', 'always', 'if-previously-enabled'], {
-      error: 'REENABLE must be never, always or if-previously-enabled',
-    })
-    .optional()
-    .transform((v) => v ?? 'if-previously-enabled'),
+  // An empty value means the default, as it already does for the other policy variables: a deployment
+  // that forwards an unset setting as '' must not stop the function.
+  MODE: z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['remediate', 'detect'], { error: 'MODE must be remediate or detect' })
+      .optional()
+      .transform((v) => v ?? 'remediate'),
+  ),
+  REENABLE: z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['never', 'always', 'if-previously-enabled'], {
+        error: 'REENABLE must be never, always or if-previously-enabled',
+      })
+      .optional()
+      .transform((v) => v ?? 'if-previously-enabled'),
+  ),
   ALLOWED_PRINCIPALS: z
     .string()
     .optional()
@@ -214,3 +226,13 @@ export function requireConfig<T>(loaded: Loaded<T>): T {
 export const connection: Loaded<ConnectionConfig> = load(parseConnectionConfig);
 /** Remediation policy of this container, parsed at module load. */
 export const policy: Loaded<PolicyConfig> = load(parsePolicyConfig);
+
+/**
+ * CloudWatch namespace of the guard's metrics: `POWERTOOLS_METRICS_NAMESPACE`, else `CckmDeletionGuard`
+ * (the dashboard reads this namespace). Passed explicitly because an explicit namespace wins over the
+ * variable inside Powertools.
+ */
+export const metricsNamespace: string = (() => {
+  const v = process.env.POWERTOOLS_METRICS_NAMESPACE?.trim();
+  return v && v.length <= 255 ? v : 'CckmDeletionGuard';
+})();
