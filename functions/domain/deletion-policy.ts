@@ -1,0 +1,126 @@
+import type { PolicyConfig } from '../shared/config.ts';
+import type { CckmKey } from './cckm-key.ts';
+import { isPendingDeletion } from './cckm-key.ts';
+import type { Actor } from './remediation-event.ts';
+
+/**
+ * The per-key decision of contract section 4, as data: what to do with one key CCKM manages, given
+ * the policy, the key's CCKM record and, for a CloudTrail event, who scheduled the deletion.
+ */
+
+/** Where the key came from: a CloudTrail event (AWS says it is pending) or a sweep (CCKM says so). */
+export type KeySource = 'event' | 'sweep';
+
+export type Decision =
+  | {
+      readonly action: 'skip';
+      readonly outcome: 'not-pending' | 'exempt' | 'allowed' | 'detected';
+      readonly reason: string;
+    }
+  | { readonly action: 'cancel'; readonly enable: boolean; readonly reason: string };
+
+const compiled = new Map<string, RegExp>();
+
+/** Compiles an ALLOWED_PRINCIPALS entry: `*` matches any run of characters, everything else literally. */
+export function principalPattern(glob: string): RegExp {
+  let re = compiled.get(glob);
+  if (!re) {
+    const body = glob
+      .split('*')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))
+      .join('.*');
+    // Anchored and case-sensitive: IAM ARNs are case-sensitive in their names.
+    re = new RegExp(`^${body}$`);
+    compiled.set(glob, re);
+  }
+  return re;
+}
+
+/** Returns the first allow-list entry matching the caller's ARN or its session issuer's ARN. */
+export function matchAllowedPrincipal(
+  actor: Actor | undefined,
+  allowed: readonly string[],
+): { readonly pattern: string; readonly arn: string } | undefined {
+  if (!actor) return undefined;
+  const arns = [actor.arn, actor.issuerArn].filter((a): a is string => a !== undefined);
+  for (const pattern of allowed) {
+    const re = principalPattern(pattern);
+    const arn = arns.find((a) => re.test(a));
+    if (arn !== undefined) return { pattern, arn };
+  }
+  return undefined;
+}
+
+/** True when the key carries the exempt tag (exact key, exact value). */
+export function isExempt(key: CckmKey, tag: PolicyConfig['exemptTag']): boolean {
+  const tags = Array.isArray(key.aws_param.Tags) ? key.aws_param.Tags : [];
+  return tags.some((t) => t?.TagKey === tag.key && t?.TagValue === tag.value);
+}
+
+/**
+ * Whether to enable after the cancel. `if-previously-enabled` trusts only CCKM's record read before
+ * the cancel: it shows `Enabled` when CCKM had not yet synchronised the schedule made in AWS.
+ */
+export function shouldEnable(reenable: PolicyConfig['reenable'], before: CckmKey): boolean {
+  if (reenable === 'always') return true;
+  if (reenable === 'never') return false;
+  return before.aws_param.KeyState === 'Enabled';
+}
+
+/** Decides what to do with one key; pure, so every policy combination is a table test. */
+export function decideKey(input: {
+  readonly policy: Pick<PolicyConfig, 'mode' | 'reenable' | 'allowedPrincipals' | 'exemptTag'>;
+  readonly key: CckmKey;
+  readonly source: KeySource;
+  readonly actor?: Actor;
+}): Decision {
+  const { policy, key, source, actor } = input;
+  if (key.gone === true) {
+    return {
+      action: 'skip',
+      outcome: 'not-pending',
+      reason: 'the key no longer exists in AWS (CCKM marks it gone)',
+    };
+  }
+  // A CloudTrail event is fresher than CCKM's copy, which may not show the schedule yet: only a
+  // sweep, whose sole source is CCKM, may conclude from the record that nothing is pending.
+  if (source === 'sweep' && !isPendingDeletion(key)) {
+    return {
+      action: 'skip',
+      outcome: 'not-pending',
+      reason: `CCKM shows the key ${key.aws_param.KeyState || 'in no state'}, no longer pending deletion`,
+    };
+  }
+  if (isExempt(key, policy.exemptTag)) {
+    return {
+      action: 'skip',
+      outcome: 'exempt',
+      reason: `the key carries the exempt tag ${policy.exemptTag.key}=${policy.exemptTag.value}`,
+    };
+  }
+  const allowed = matchAllowedPrincipal(actor, policy.allowedPrincipals);
+  if (allowed) {
+    return {
+      action: 'skip',
+      outcome: 'allowed',
+      reason: `${allowed.arn} matches allowed principal ${allowed.pattern}`,
+    };
+  }
+  const enable = shouldEnable(policy.reenable, key);
+  if (policy.mode === 'detect') {
+    return {
+      action: 'skip',
+      outcome: 'detected',
+      reason: enable
+        ? 'detect mode: would cancel the deletion and enable the key'
+        : 'detect mode: would cancel the deletion (the key would stay disabled)',
+    };
+  }
+  return {
+    action: 'cancel',
+    enable,
+    reason: enable
+      ? `cancel and enable (REENABLE=${policy.reenable})`
+      : `cancel only (REENABLE=${policy.reenable})`,
+  };
+}

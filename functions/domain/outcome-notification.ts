@@ -1,0 +1,92 @@
+import type { Outcome, OutcomeRecord } from './remediation-outcome.ts';
+
+/**
+ * The message a person reads in a mail list (contract section 4): a subject naming the outcome, the
+ * key and where it lives, and a JSON body with everything the audit line has. Built only from an
+ * OutcomeRecord, which holds no credential by construction.
+ */
+
+/** What the notifier publishes. */
+export interface OutcomeNotification {
+  readonly subject: string;
+  /** JSON text. */
+  readonly message: string;
+  readonly outcome: Outcome;
+}
+
+/** SNS wants a subject of fewer than 100 characters, no line breaks or control characters. */
+export const MAX_SUBJECT_LENGTH = 99;
+
+const LABELS: Readonly<Record<Outcome, string>> = {
+  cancelled: 'KMS key deletion cancelled',
+  'cancelled-and-enabled': 'KMS key deletion cancelled, key enabled',
+  'not-pending': 'KMS key not pending deletion',
+  allowed: 'KMS key deletion allowed',
+  exempt: 'KMS key deletion allowed (exempt tag)',
+  detected: 'KMS key deletion detected (detect mode)',
+  'not-managed': 'KMS key deletion not handled: key not in CCKM',
+  'denied-attempt': 'KMS key deletion attempt denied',
+  failed: 'FAILED to cancel KMS key deletion',
+};
+
+/**
+ * Sweep outcomes that repeat at every sweep while nothing changes: a key someone else already
+ * cancelled, or an exempt key waiting out its window. Telling a person once per hour is noise.
+ */
+const QUIET_ON_SWEEP: ReadonlySet<Outcome> = new Set(['not-pending', 'exempt']);
+
+/** True when a person should hear about this outcome. */
+export function shouldNotify(record: OutcomeRecord): boolean {
+  if (record.kind === 'ignored') return false;
+  return !(record.kind === 'sweep' && QUIET_ON_SWEEP.has(record.outcome));
+}
+
+/** Builds the subject and JSON message for one key's outcome. */
+export function formatNotification(record: OutcomeRecord): OutcomeNotification {
+  return { subject: formatSubject(record), message: formatMessage(record), outcome: record.outcome };
+}
+
+/** `<what happened>: <alias or key id> (<account> <region>)`, printable ASCII, at most 99 characters. */
+export function formatSubject(record: OutcomeRecord): string {
+  const label = LABELS[record.outcome];
+  const where = [record.key.account, record.key.region].filter(Boolean).join(' ');
+  const suffix = where ? ` (${ascii(where)})` : '';
+  const name = ascii(
+    record.key.aliases[0] ?? record.key.keyId ?? record.key.cckmId ?? record.key.arn ?? 'unknown key',
+  );
+  const room = MAX_SUBJECT_LENGTH - label.length - 2 - suffix.length;
+  const shown = name.length <= room ? name : `${name.slice(0, Math.max(0, room - 3))}...`;
+  return `${label}: ${shown}${suffix}`.slice(0, MAX_SUBJECT_LENGTH);
+}
+
+/** The JSON body: outcome, reason, key, actor, event time, pending window and deletion date. */
+export function formatMessage(record: OutcomeRecord): string {
+  return JSON.stringify(
+    {
+      outcome: record.outcome,
+      reason: record.reason,
+      key: {
+        cckmId: record.key.cckmId ?? null,
+        arn: record.key.arn ?? null,
+        keyId: record.key.keyId ?? null,
+        aliases: record.key.aliases,
+        account: record.key.account ?? null,
+        region: record.key.region ?? null,
+      },
+      actor: record.actor,
+      eventId: record.eventId,
+      eventTime: record.eventTime ?? null,
+      pendingWindowInDays: record.pendingWindowInDays ?? null,
+      deletionDate: record.deletionDate ?? null,
+      mode: record.mode,
+      trigger: record.kind,
+    },
+    null,
+    2,
+  );
+}
+
+function ascii(text: string): string {
+  // Anything outside printable ASCII (control characters, line breaks, non-Latin text) becomes `?`.
+  return text.replace(/[^\x20-\x7e]/g, '?');
+}

@@ -1,0 +1,275 @@
+import type { AwsKeyRef } from './aws-key-ref.ts';
+import { isAccountId, isAliasName, isAwsKeyId, isRegion, parseKeyArn, parseKeyIdRef } from './aws-key-ref.ts';
+import {
+  DEFAULT_PENDING_WINDOW_DAYS,
+  deriveDeletionDate,
+  parseDeletionDate,
+  parsePendingWindow,
+} from './deletion-date.ts';
+
+/**
+ * Turns whatever EventBridge delivers into one of the remediation's event kinds (contract section 4).
+ * Input is `unknown` on purpose: a rule can be misconfigured, a test can send garbage, and neither
+ * may crash the function; what cannot be recognised is `ignored`.
+ */
+
+/** Who made the CloudTrail call, reduced to what the allow-list and a reader need. */
+export interface Actor {
+  /** `IAMUser`, `AssumedRole`, `Root`, `AWSService`, ... as CloudTrail says. */
+  readonly type?: string;
+  /** `userIdentity.arn` (an STS session ARN for assumed roles). */
+  readonly arn?: string;
+  /** `userIdentity.sessionContext.sessionIssuer.arn`: the role behind an assumed-role session. */
+  readonly issuerArn?: string;
+  /** `userIdentity.invokedBy`: the AWS service acting for the caller. */
+  readonly invokedBy?: string;
+}
+
+/** The key an event names: resolved to an AWS reference when possible, else the text as given. */
+export interface EventKey {
+  /** Present when the reference resolved to a KeyId and Region. */
+  readonly ref?: AwsKeyRef;
+  /** The identifier as the caller passed it (KeyId, ARN, alias name or alias ARN). */
+  readonly given?: string;
+  /** Present when the caller named the key by alias (only possible for calls that failed). */
+  readonly alias?: string;
+  readonly account?: string;
+  readonly region?: string;
+}
+
+interface EventBase {
+  /** `detail.eventID` for CloudTrail (the dedupe key), else the envelope `id`. */
+  readonly eventId: string;
+  readonly eventTime?: string;
+  readonly account?: string;
+  readonly region?: string;
+}
+
+/** A successful `ScheduleKeyDeletion`: the key named is pending deletion now. */
+export interface ScheduleEvent extends EventBase {
+  readonly kind: 'schedule-key-deletion';
+  readonly actor: Actor;
+  readonly key: EventKey;
+  readonly pendingWindowInDays: number;
+  readonly deletionDate?: string;
+  /** `PendingDeletion` or `PendingReplicaDeletion` when the response said so. */
+  readonly keyState?: string;
+}
+
+/** A `ScheduleKeyDeletion` that failed (`errorCode` set): nothing was scheduled, a person is told. */
+export interface DeniedEvent extends EventBase {
+  readonly kind: 'denied-attempt';
+  readonly actor: Actor;
+  readonly key: EventKey;
+  readonly errorCode: string;
+  readonly errorMessage?: string;
+  readonly pendingWindowInDays?: number;
+}
+
+/** An event that names no key: every key CCKM lists as pending deletion is checked. */
+export interface SweepEvent extends EventBase {
+  readonly kind: 'sweep';
+  readonly trigger: 'alarm' | 'schedule' | 'unresolved-key';
+  /** Alarm name or rule ARN, for the log. */
+  readonly origin?: string;
+  /** Set when a schedule event's key could not be resolved and the sweep stands in for it. */
+  readonly actor?: Actor;
+}
+
+/** Anything else: logged and ignored, never an error. */
+export interface IgnoredEvent extends EventBase {
+  readonly kind: 'ignored';
+  readonly reason: string;
+}
+
+export type RemediationEvent = ScheduleEvent | DeniedEvent | SweepEvent | IgnoredEvent;
+
+type Json = Readonly<Record<string, unknown>>;
+
+function obj(value: unknown): Json | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+}
+
+function str(value: unknown, max = 2048): string | undefined {
+  return typeof value === 'string' && value.length > 0 && value.length <= max ? value : undefined;
+}
+
+/** Classifies an EventBridge event; never throws, whatever the input. */
+export function classifyEvent(input: unknown): RemediationEvent {
+  try {
+    return classify(input);
+  } catch {
+    // Defensive: a getter or a proxy in a hand-made event must not turn into a retry loop.
+    return { kind: 'ignored', eventId: 'unknown', reason: 'event could not be read' };
+  }
+}
+
+function classify(input: unknown): RemediationEvent {
+  const event = obj(input);
+  if (!event) {
+    return { kind: 'ignored', eventId: 'unknown', reason: 'not an EventBridge event (not a JSON object)' };
+  }
+  const source = str(event.source, 256);
+  const detailType = str(event['detail-type'], 256);
+  const detail = obj(event.detail);
+  const base: EventBase = {
+    eventId: str(event.id, 256) ?? 'unknown',
+    eventTime: str(event.time, 64),
+    account: isAccountId(event.account) ? event.account : undefined,
+    region: isRegion(event.region) ? event.region : undefined,
+  };
+
+  if (source === 'aws.kms' && detailType === 'AWS API Call via CloudTrail') {
+    if (!detail) return { ...base, kind: 'ignored', reason: 'CloudTrail event without detail' };
+    const eventName = str(detail.eventName, 256);
+    if (eventName !== 'ScheduleKeyDeletion') {
+      return {
+        ...base,
+        kind: 'ignored',
+        reason: `CloudTrail event ${eventName ?? '(no eventName)'} is not ScheduleKeyDeletion`,
+      };
+    }
+    return classifySchedule(base, detail);
+  }
+  if (source === 'aws.cloudwatch' && detailType === 'CloudWatch Alarm State Change') {
+    const state = str(obj(detail?.state)?.value, 64);
+    const alarmName = str(detail?.alarmName, 256);
+    if (state !== 'ALARM') {
+      return {
+        ...base,
+        kind: 'ignored',
+        reason: `alarm ${alarmName ?? '(unnamed)'} went to ${state ?? '(no state)'}, not ALARM`,
+      };
+    }
+    return { ...base, kind: 'sweep', trigger: 'alarm', origin: alarmName };
+  }
+  if (source === 'aws.events' && detailType === 'Scheduled Event') {
+    const resources = Array.isArray(event.resources) ? event.resources : [];
+    return { ...base, kind: 'sweep', trigger: 'schedule', origin: str(resources[0], 2048) };
+  }
+  return {
+    ...base,
+    kind: 'ignored',
+    reason: `unhandled event ${source ?? '(no source)'} / ${detailType ?? '(no detail-type)'}`,
+  };
+}
+
+function classifySchedule(envelope: EventBase, detail: Json): RemediationEvent {
+  const region = isRegion(detail.awsRegion) ? detail.awsRegion : envelope.region;
+  const account = isAccountId(detail.recipientAccountId) ? detail.recipientAccountId : envelope.account;
+  const base: EventBase = {
+    // CloudTrail's eventID survives EventBridge re-delivery and forwarding; the envelope id may not.
+    eventId: str(detail.eventID, 256) ?? envelope.eventId,
+    eventTime: str(detail.eventTime, 64) ?? envelope.eventTime,
+    account,
+    region,
+  };
+  const actor = readActor(detail.userIdentity);
+  const request = obj(detail.requestParameters);
+  const response = obj(detail.responseElements);
+  const key = resolveEventKey(detail, region, account);
+  const errorCode = str(detail.errorCode, 256);
+  if (errorCode !== undefined) {
+    return {
+      ...base,
+      kind: 'denied-attempt',
+      actor,
+      key,
+      errorCode,
+      errorMessage: str(detail.errorMessage, 1024),
+      pendingWindowInDays: parsePendingWindow(request?.pendingWindowInDays),
+    };
+  }
+  if (!key.ref) {
+    // A successful schedule always returns the key ARN; if neither it nor a usable KeyId is there,
+    // the event is malformed, and a sweep still finds whatever was scheduled.
+    return { ...base, kind: 'sweep', trigger: 'unresolved-key', origin: key.given, actor };
+  }
+  const pendingWindowInDays =
+    parsePendingWindow(response?.pendingWindowInDays) ??
+    parsePendingWindow(request?.pendingWindowInDays) ??
+    DEFAULT_PENDING_WINDOW_DAYS;
+  return {
+    ...base,
+    kind: 'schedule-key-deletion',
+    actor,
+    key,
+    pendingWindowInDays,
+    deletionDate:
+      parseDeletionDate(response?.deletionDate) ?? deriveDeletionDate(base.eventTime, pendingWindowInDays),
+    keyState: str(response?.keyState, 64),
+  };
+}
+
+/** Reads `userIdentity`; missing or odd fields are simply absent. */
+export function readActor(value: unknown): Actor {
+  const identity = obj(value);
+  const issuer = obj(obj(identity?.sessionContext)?.sessionIssuer);
+  const actor: { -readonly [K in keyof Actor]: Actor[K] } = {};
+  const type = str(identity?.type, 64);
+  const arn = str(identity?.arn);
+  const issuerArn = str(issuer?.arn);
+  const invokedBy = str(identity?.invokedBy, 256);
+  if (type) actor.type = type;
+  if (arn) actor.arn = arn;
+  if (issuerArn) actor.issuerArn = issuerArn;
+  if (invokedBy) actor.invokedBy = invokedBy;
+  return actor;
+}
+
+/** One line naming the actor for logs and notifications. */
+export function describeActor(actor: Actor | undefined): string {
+  if (!actor) return 'unknown';
+  return (
+    actor.arn ?? actor.issuerArn ?? actor.invokedBy ?? (actor.type ? `${actor.type} (no ARN)` : 'unknown')
+  );
+}
+
+/**
+ * Resolves the key a CloudTrail record names: `responseElements.keyId` (always the ARN on success),
+ * else `detail.resources[0].ARN`, else `requestParameters.keyId` with the event's Region and account.
+ */
+export function resolveEventKey(
+  detail: Json,
+  region: string | undefined,
+  account: string | undefined,
+): EventKey {
+  const response = obj(detail.responseElements);
+  const resources = Array.isArray(detail.resources) ? detail.resources : [];
+  for (const candidate of [response?.keyId, obj(resources[0])?.ARN]) {
+    const ref = tryArn(candidate);
+    if (ref) return { ref, given: ref.arn, account: ref.account, region: ref.region };
+  }
+  const given = str(obj(detail.requestParameters)?.keyId);
+  const unresolved: EventKey = { given, account, region };
+  if (given === undefined) return unresolved;
+  if (given.startsWith('arn:')) {
+    const ref = tryArn(given);
+    if (ref) return { ref, given, account: ref.account, region: ref.region };
+    // An alias ARN: arn:aws:kms:<region>:<account>:alias/<name>.
+    const parts = given.split(':');
+    const alias = parts[5];
+    if (parts.length === 6 && parts[2] === 'kms' && isAliasName(alias)) {
+      return {
+        given,
+        alias,
+        account: isAccountId(parts[4]) ? parts[4] : account,
+        region: isRegion(parts[3]) ? parts[3] : region,
+      };
+    }
+    return unresolved;
+  }
+  if (isAliasName(given)) return { ...unresolved, alias: given };
+  if (isAwsKeyId(given) && region !== undefined) {
+    return { ref: parseKeyIdRef(given, region, account), given, account, region };
+  }
+  return unresolved;
+}
+
+function tryArn(value: unknown): (AwsKeyRef & { arn: string; account: string }) | undefined {
+  try {
+    return parseKeyArn(value);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,125 @@
+import type { Mode } from '../shared/config.ts';
+import type { AwsKeyRef } from './aws-key-ref.ts';
+import type { CckmKey } from './cckm-key.ts';
+
+/** The outcomes of contract section 4, one per key. */
+export const OUTCOMES = [
+  'cancelled',
+  'cancelled-and-enabled',
+  'not-pending',
+  'allowed',
+  'exempt',
+  'detected',
+  'not-managed',
+  'denied-attempt',
+  'failed',
+] as const;
+
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** What the remediation's handler was given: the classified event kind. */
+export type EventKind = 'schedule-key-deletion' | 'denied-attempt' | 'sweep' | 'ignored';
+
+/** The key an outcome is about, as far as it is known. */
+export interface KeyIdentity {
+  readonly cckmId?: string;
+  readonly keyId?: string;
+  readonly arn?: string;
+  readonly aliases: readonly string[];
+  readonly account?: string;
+  readonly region?: string;
+}
+
+/** One key's outcome: the audit line, the notification and the handler's result are built from it. */
+export interface OutcomeRecord {
+  readonly outcome: Outcome;
+  readonly reason: string;
+  readonly key: KeyIdentity;
+  /** The caller's ARN (or issuer, service, type) for CloudTrail events; `sweep` for a sweep. */
+  readonly actor: string;
+  readonly eventId: string;
+  readonly eventTime?: string;
+  readonly pendingWindowInDays?: number;
+  /** ISO 8601; from the event, from CCKM, or event time plus window. */
+  readonly deletionDate?: string;
+  readonly mode: Mode;
+  readonly kind: EventKind;
+}
+
+/** Counts per outcome; outcomes that did not occur are absent. */
+export type OutcomeSummary = Partial<Record<Outcome, number>>;
+
+/** The remediation handler's return value. */
+export interface RemediationResult {
+  readonly eventId: string;
+  readonly kind: EventKind;
+  /** Why an ignored event was ignored, or how a sweep was triggered. */
+  readonly note?: string;
+  readonly outcomes: readonly OutcomeRecord[];
+  readonly summary: OutcomeSummary;
+}
+
+/** Counts outcomes by name. */
+export function summarise(outcomes: readonly Pick<OutcomeRecord, 'outcome'>[]): OutcomeSummary {
+  const summary: Partial<Record<Outcome, number>> = {};
+  for (const { outcome } of outcomes) summary[outcome] = (summary[outcome] ?? 0) + 1;
+  return summary;
+}
+
+/** The identity of a key from its CCKM record. */
+export function identityOf(key: CckmKey): KeyIdentity {
+  const p = key.aws_param;
+  const arnAccount = typeof p.Arn === 'string' ? p.Arn.split(':')[4] : undefined;
+  return {
+    cckmId: key.id,
+    keyId: p.KeyID,
+    arn: p.Arn,
+    aliases: Array.isArray(p.Alias) ? p.Alias.filter((a): a is string => typeof a === 'string') : [],
+    account: p.AWSAccountId || arnAccount || undefined,
+    region: key.region,
+  };
+}
+
+/** The identity of a key from an event's reference, before (or without) a CCKM record. */
+export function identityOfRef(
+  ref: AwsKeyRef | undefined,
+  extra: {
+    readonly given?: string;
+    readonly alias?: string;
+    readonly account?: string;
+    readonly region?: string;
+  },
+): KeyIdentity {
+  return {
+    keyId: ref?.keyId ?? (extra.alias === undefined ? extra.given : undefined),
+    arn: ref?.arn,
+    aliases: extra.alias === undefined ? [] : [extra.alias],
+    account: ref?.account ?? extra.account,
+    region: ref?.region ?? extra.region,
+  };
+}
+
+/** A short, credential-free reason for a failed call: error class and message, bounded. */
+export function failureReason(prefix: string, error: unknown): string {
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  return `${prefix}: ${name}: ${message}`.replace(/\s+/g, ' ').slice(0, 500);
+}
+
+/** Thrown after every key was decided when some failed, so EventBridge and Lambda retry the event. */
+export class RemediationIncompleteError extends Error {
+  readonly result: RemediationResult;
+
+  constructor(result: RemediationResult) {
+    const failed = result.outcomes.filter((o) => o.outcome === 'failed');
+    const shown = failed
+      .slice(0, 5)
+      .map((o) => `${o.key.arn ?? o.key.keyId ?? o.key.cckmId ?? 'sweep'}: ${o.reason.slice(0, 200)}`);
+    const more = failed.length > shown.length ? `; and ${failed.length - shown.length} more` : '';
+    super(
+      `${failed.length} of ${result.outcomes.length} key(s) failed for event ${result.eventId}; the event will be retried: ${shown.join('; ')}${more}`,
+    );
+    this.name = 'RemediationIncompleteError';
+    this.result = result;
+  }
+}
