@@ -222,13 +222,11 @@ describe('tokens', () => {
     'maps %i at /auth/tokens on a freshly read secret to AuthenticationError',
     async (status) => {
       setup();
-      h.pool
-        .intercept({ path: '/api/v1/auth/tokens', method: 'POST' })
-        .reply(status, {
-          code: 5,
-          codeDesc: 'NCERRUnauthorizedAccess',
-          message: 'Wrong username or password.',
-        });
+      h.pool.intercept({ path: '/api/v1/auth/tokens', method: 'POST' }).reply(status, {
+        code: 5,
+        codeDesc: 'NCERRUnauthorizedAccess',
+        message: 'Wrong username or password.',
+      });
       const call = h.client.getKey(CCKM_ID);
       await expect(call).rejects.toBeInstanceOf(AuthenticationError);
       await expect(call).rejects.toThrow(`refused the credentials in secret ${SECRET_ID}`);
@@ -370,6 +368,16 @@ describe('retries', () => {
 });
 
 describe('response bodies', () => {
+  it('reports a 403 on a key call as UpstreamError pointing at the CCKM ACLs, without re-authenticating', async () => {
+    setup();
+    interceptTokens(h.pool, JWT);
+    interceptKey(403, { codeDesc: 'NCERRForbidden' });
+    const call = h.client.getKey(CCKM_ID);
+    await expect(call).rejects.toThrow(/check the service account's CCKM ACLs/);
+    await expect(call).rejects.not.toBeInstanceOf(AuthenticationError);
+    expect(h.client.stats()).toMatchObject({ reauthentications: 0, tokenGrants: 1 });
+  });
+
   it('treats a codeDesc on a 2xx as a failure', async () => {
     setup();
     interceptTokens(h.pool, JWT);

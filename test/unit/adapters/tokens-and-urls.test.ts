@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { buildCmUrl, cmErrorOf, parseJsonBody } from '../../../functions/adapters/cm-http.ts';
+import {
+  createTokenProvider,
+  grantRequestBody,
+  jwtExpiryMs,
+  refreshAtMs,
+  type TokenGrant,
+} from '../../../functions/adapters/tokens.ts';
+import { ValidationError } from '../../../functions/shared/errors.ts';
+import { makeJwt } from '../../helpers/cm-fakes.ts';
+
+const ORIGIN = 'https://cm.example.com';
+
+describe('token rules', () => {
+  it('never asks to renew the refresh token', () => {
+    const body = grantRequestBody({ credential: { kind: 'refresh_token', refreshToken: 'r' }, domain: 'd' });
+    expect(body).toEqual({ grant_type: 'refresh_token', refresh_token: 'r', domain: 'd' });
+  });
+
+  it('has no grant body for a static token', () => {
+    expect(grantRequestBody({ credential: { kind: 'token', token: 't' } })).toBeUndefined();
+  });
+
+  it('reads exp without verifying and ignores tokens it cannot decode', () => {
+    expect(jwtExpiryMs(makeJwt({ exp: 1_700_000_000 }))).toBe(1_700_000_000_000);
+    expect(jwtExpiryMs('not-a-jwt')).toBeUndefined();
+    expect(jwtExpiryMs('a.%%%.c')).toBeUndefined();
+    expect(jwtExpiryMs(makeJwt({ exp: 'soon' }))).toBeUndefined();
+  });
+
+  it.each([
+    ['exp claim', { jwt: makeJwt({ exp: 1000 + 300 }) }, 1_270_000],
+    ['duration when no exp', { jwt: 'opaque', duration: 120 }, 1_090_000],
+    ['300 s when neither', { jwt: 'opaque' }, 1_270_000],
+    ['half the life of a very short token', { jwt: 'opaque', duration: 20 }, 1_010_000],
+  ])('refreshes by %s', (_, grant: TokenGrant, expected) => {
+    expect(refreshAtMs(grant, 1_000_000)).toBe(expected);
+  });
+
+  it('does not cache a token minted before a drop()', async () => {
+    let release: (grant: TokenGrant) => void = () => {};
+    let mints = 0;
+    const provider = createTokenProvider(
+      () =>
+        new Promise<TokenGrant>((resolve) => {
+          mints++;
+          release = resolve;
+        }),
+      () => 0,
+    );
+    const secret = { credential: { kind: 'refresh_token' as const, refreshToken: 'r' } };
+    const first = provider.get(secret, 10_000);
+    provider.drop('stale');
+    release({ jwt: 'stale' });
+    await first;
+    const second = provider.get(secret, 10_000);
+    release({ jwt: 'fresh' });
+    await expect(second).resolves.toBe('fresh');
+    expect(mints).toBe(2);
+    expect(provider.grants).toBe(2);
+  });
+});
+
+describe('buildCmUrl', () => {
+  it('repeats multi-valued parameters and writes booleans in lowercase', () => {
+    const url = buildCmUrl(ORIGIN, {
+      path: '/api/v1/cckm/aws/keys',
+      query: {
+        keystate: ['PendingDeletion', 'PendingReplicaDeletion'],
+        gone: false,
+        limit: 100,
+        kms: undefined,
+      },
+    });
+    expect(url.href).toBe(
+      `${ORIGIN}/api/v1/cckm/aws/keys?keystate=PendingDeletion&keystate=PendingReplicaDeletion&gone=false&limit=100`,
+    );
+  });
+
+  it('encodes query values so they cannot add parameters', () => {
+    const url = buildCmUrl(ORIGIN, { path: '/api/v1/cckm/aws/keys', query: { alias: 'a&keystate=Enabled' } });
+    expect(url.searchParams.getAll('keystate')).toEqual([]);
+    expect(url.searchParams.get('alias')).toBe('a&keystate=Enabled');
+  });
+
+  it.each([
+    '/api/v2/keys',
+    '/api/v1/../auth',
+    '/api/v1/cckm/aws/keys/./x',
+    '/api/v1/cckm/%2e%2e/x',
+    '/api/v1/cckm/aws/keys/a%2Fb',
+    '/api/v1/x\\..\\y',
+    '//evil.example.com/api/v1/',
+    '/api/v1/x?y=1',
+    '/api/v1/x#frag',
+    'https://evil.example.com/api/v1/keys',
+  ])('refuses the path %s', (path) => {
+    expect(() => buildCmUrl(ORIGIN, { path })).toThrow(ValidationError);
+  });
+});
+
+describe('CM bodies', () => {
+  it.each([
+    [
+      { code: 16, codeDesc: 'NCERRResourceNotFound: Resource not found' },
+      { codeDesc: 'NCERRResourceNotFound', cmMessage: 'Resource not found' },
+    ],
+    [
+      {
+        code: 5,
+        codeDesc: 'NCERRUnauthorizedAccess',
+        message: 'Wrong username or password.',
+        requestID: 'r',
+      },
+      { codeDesc: 'NCERRUnauthorizedAccess', cmMessage: 'Wrong username or password.' },
+    ],
+    [{ codeDesc: 'NCERRConflict' }, { codeDesc: 'NCERRConflict' }],
+    [{ message: 'no codeDesc' }, undefined],
+    [['codeDesc'], undefined],
+    [undefined, undefined],
+  ])('reads %j as %j', (body, expected) => {
+    expect(cmErrorOf(body)).toEqual(expected);
+  });
+
+  it('tells an empty body from one that is not JSON', () => {
+    expect(parseJsonBody('')).toEqual({ json: undefined, notJson: false });
+    expect(parseJsonBody('<html>')).toEqual({ json: undefined, notJson: true });
+    expect(parseJsonBody('{"a":1}')).toEqual({ json: { a: 1 }, notJson: false });
+  });
+});
