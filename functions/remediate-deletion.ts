@@ -1,0 +1,102 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { CckmApi } from './adapters/cckm-api.ts';
+import { createCckmClient } from './adapters/cckm-client.ts';
+import { createSnsNotifier } from './adapters/notifier.ts';
+import { assertComplete, remediate } from './domain/remediation.ts';
+import type { OutcomeRecord, RemediationResult } from './domain/remediation-outcome.ts';
+import { connection, type Loaded, type PolicyConfig, policy, requireConfig } from './shared/config.ts';
+import { logger } from './shared/logger.ts';
+import { metrics, recordOutcomes } from './shared/metrics.ts';
+
+/** What the remediation handler needs from the outside world; tests pass fakes. */
+export interface RemediationDeps {
+  /** Returns the CipherTrust Manager client, or throws ConfigError when the connection is misconfigured. */
+  readonly cckm: () => CckmApi;
+  /** Returns the policy, or throws ConfigError naming the bad variable. */
+  readonly policy: () => PolicyConfig;
+  readonly sns: SNSClient;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly now?: () => number;
+  /** Keys decided at once in a sweep (default 8). */
+  readonly concurrency?: number;
+  /** Time kept back from the Lambda's remaining time for the last notifications and the flush (default 5 s). */
+  readonly safetyMarginMs?: number;
+  /** A key is not started with less than this left (default 1.5 s). */
+  readonly minKeyBudgetMs?: number;
+}
+
+/** Default time kept back from the Lambda's remaining time. */
+export const SAFETY_MARGIN_MS = 5000;
+
+/** Builds the EventBridge handler of contract section 4: one outcome per key, throws when any failed. */
+export function createRemediationHandler(deps: RemediationDeps) {
+  return middy<unknown, RemediationResult>()
+    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
+    .use(logMetrics(deps.metrics))
+    .handler(async (event: unknown, context: Context) => {
+      const config = deps.policy();
+      const cckm = deps.cckm();
+      const now = deps.now ?? Date.now;
+      const result = await remediate(event, {
+        cckm,
+        policy: config,
+        audit: (record) => deps.logger.info('remediation outcome', auditFields(record)),
+        progress: (message, fields) => deps.logger.info(message, { ...fields }),
+        notify: config.notifyTopicArn
+          ? createSnsNotifier({ client: deps.sns, topicArn: config.notifyTopicArn, logger: deps.logger })
+          : undefined,
+        now,
+        deadline: now() + context.getRemainingTimeInMillis() - (deps.safetyMarginMs ?? SAFETY_MARGIN_MS),
+        concurrency: deps.concurrency,
+        minKeyBudgetMs: deps.minKeyBudgetMs,
+      });
+      recordOutcomes(deps.metrics, result.kind, result.summary);
+      assertComplete(result);
+      return result;
+    });
+}
+
+/** The audit line's fields: flat, so log queries can filter on any of them. */
+function auditFields(record: OutcomeRecord): Record<string, unknown> {
+  return {
+    outcome: record.outcome,
+    reason: record.reason,
+    cckmId: record.key.cckmId,
+    keyId: record.key.keyId,
+    arn: record.key.arn,
+    aliases: record.key.aliases,
+    account: record.key.account,
+    region: record.key.region,
+    actor: record.actor,
+    eventId: record.eventId,
+    eventTime: record.eventTime,
+    pendingWindowInDays: record.pendingWindowInDays,
+    deletionDate: record.deletionDate,
+    mode: record.mode,
+    trigger: record.kind,
+  };
+}
+
+// Clients are created once per container; a configuration error surfaces at invocation, naming the variable.
+const secretsClient = new SecretsManagerClient({});
+const snsClient = new SNSClient({});
+const client: Loaded<CckmApi> = connection.ok
+  ? { ok: true, value: createCckmClient(connection.value, { secretsClient, logger }) }
+  : connection;
+
+/** Lambda entry point. */
+export const handler = createRemediationHandler({
+  cckm: () => requireConfig(client),
+  policy: () => requireConfig(policy),
+  sns: snsClient,
+  logger,
+  metrics,
+});

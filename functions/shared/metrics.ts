@@ -1,0 +1,33 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { OutcomeSummary } from '../domain/remediation-outcome.ts';
+import { metricsNamespace } from './config.ts';
+
+/**
+ * CloudWatch metrics in Embedded Metric Format. The dashboard (infra `OUTCOME_METRIC`) reads metric
+ * `Outcome` (Count, statistic Sum) in namespace `POWERTOOLS_METRICS_NAMESPACE` (default
+ * `CckmDeletionGuard`) with exactly the dimensions `service` = `cckm-deletion-guard` and `outcome`;
+ * a different dimension set would be a different metric to CloudWatch.
+ */
+
+export const OUTCOME_METRIC = 'Outcome';
+export const OUTCOME_DIMENSION = 'outcome';
+/** Per invocation, dimension `kind`: how many events of each kind arrived (plus Powertools' `service`). */
+export const EVENT_METRIC = 'Events';
+
+/** The one metrics instance of a function, flushed by the `logMetrics` middleware. */
+export const metrics = new Metrics({ namespace: metricsNamespace, serviceName: 'cckm-deletion-guard' });
+
+/** Emits one `Outcome` datapoint per outcome that occurred, valued at its count. */
+export function recordOutcomes(target: Metrics, kind: string, summary: OutcomeSummary): void {
+  for (const [outcome, count] of Object.entries(summary)) {
+    if (!count) continue;
+    // A single metric flushes on its own line, so each outcome carries its own dimension value; it
+    // inherits the default `service` dimension. One datapoint valued at the count sums like one per key.
+    const single = target.singleMetric();
+    single.addDimension(OUTCOME_DIMENSION, outcome);
+    single.addMetric(OUTCOME_METRIC, MetricUnit.Count, count);
+  }
+  // Also keeps the middleware's flush from warning about an empty buffer on ignored events.
+  target.addDimension('kind', kind);
+  target.addMetric(EVENT_METRIC, MetricUnit.Count, 1);
+}

@@ -1,0 +1,357 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { CckmApi } from '../../functions/adapters/cckm-api.ts';
+import type { RemediationResult } from '../../functions/domain/remediation-outcome.ts';
+import { createRemediationHandler } from '../../functions/remediate-deletion.ts';
+import type { PolicyConfig } from '../../functions/shared/config.ts';
+import { AuthenticationError, ConfigError, UpstreamError } from '../../functions/shared/errors.ts';
+import { FakeCm, fixture, key, policyOf } from './domain/remediation-fakes.ts';
+
+const TOPIC = 'arn:aws:sns:us-west-2:111122223333:cckm-deletion-guard';
+const SECRET_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2VuLXZhbHVl.sig-DO-NOT-LOG';
+const SECRET_PASSWORD = 'hunter2-correct-horse';
+
+const sns = mockClient(SNSClient);
+let output: string[];
+
+/** Everything Powertools wrote (logs and EMF), one parsed JSON object per line. */
+function lines(): Record<string, unknown>[] {
+  return output
+    .join('')
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+function auditLines() {
+  return lines().filter((l) => l.message === 'remediation outcome');
+}
+
+function emfOutcomes(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const l of lines()) {
+    const aws = l._aws as { CloudWatchMetrics?: { Namespace: string; Dimensions: string[][] }[] } | undefined;
+    const cw = aws?.CloudWatchMetrics?.[0];
+    if (!cw || typeof l.Outcome !== 'number') continue;
+    expect(cw.Namespace).toBe('CckmDeletionGuard');
+    expect(cw.Dimensions).toEqual([['service', 'outcome']]);
+    expect(l.service).toBe('cckm-deletion-guard');
+    counts[l.outcome as string] = (counts[l.outcome as string] ?? 0) + l.Outcome;
+  }
+  return counts;
+}
+
+function context(remainingMs = 60_000): Context {
+  const end = Date.now() + remainingMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'remediate-deletion',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-west-2:111122223333:function:remediate-deletion',
+    memoryLimitInMB: '512',
+    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+    logGroupName: '/aws/lambda/remediate-deletion',
+    logStreamName: '2026/11/28/[$LATEST]test',
+    getRemainingTimeInMillis: () => Math.max(0, end - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function handlerWith(
+  cckm: CckmApi,
+  policy: Partial<PolicyConfig> = { notifyTopicArn: TOPIC },
+  extra: { concurrency?: number; now?: () => number; safetyMarginMs?: number } = {},
+) {
+  return createRemediationHandler({
+    cckm: () => cckm,
+    policy: () => policyOf(policy),
+    sns: new SNSClient({ region: 'us-west-2' }),
+    logger: new Logger({ serviceName: 'cckm-deletion-guard' }),
+    metrics: new Metrics({ namespace: 'CckmDeletionGuard', serviceName: 'cckm-deletion-guard' }),
+    ...extra,
+  });
+}
+
+function manyKeys(n: number) {
+  return Array.from({ length: n }, (_, i) =>
+    key({ keyId: `${i.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000` }),
+  );
+}
+
+beforeEach(() => {
+  sns.reset();
+  sns.on(PublishCommand).resolves({ MessageId: 'msg-1' });
+  output = [];
+  const capture = (chunk: string | Uint8Array) => {
+    output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('remediate-deletion handler', () => {
+  it('cancels a scheduled key, returns its outcome, writes one audit line, one metric and one message', async () => {
+    const record = key();
+    const fake = new FakeCm([record]);
+    const result = await handlerWith(fake)(fixture('schedule-single-region'), context());
+
+    expect(result).toMatchObject({
+      eventId: '3c4226b0-1e81-48a8-a333-7fa5f3cbd118',
+      kind: 'schedule-key-deletion',
+      summary: { cancelled: 1 },
+      outcomes: [{ outcome: 'cancelled', key: { cckmId: record.id } }],
+    });
+    expect(fake.methods()).toEqual(['findAwsKey', 'cancelDeletion']);
+    expect(auditLines()).toEqual([
+      expect.objectContaining({
+        level: 'INFO',
+        service: 'cckm-deletion-guard',
+        function_request_id: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+        outcome: 'cancelled',
+        reason: expect.stringContaining('cancel only'),
+        cckmId: record.id,
+        keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
+        arn: 'arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        aliases: ['alias/payments'],
+        account: '111122223333',
+        region: 'us-west-2',
+        actor: 'arn:aws:iam::111122223333:user/Alice',
+        eventId: '3c4226b0-1e81-48a8-a333-7fa5f3cbd118',
+        eventTime: '2021-03-23T18:58:30Z',
+        pendingWindowInDays: 20,
+        deletionDate: '2021-04-12T18:58:30.000Z',
+        mode: 'remediate',
+      }),
+    ]);
+    expect(emfOutcomes()).toEqual({ cancelled: 1 });
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
+      TopicArn: TOPIC,
+      Subject: 'KMS key deletion cancelled: alias/payments (111122223333 us-west-2)',
+      Message: expect.stringContaining('"outcome": "cancelled"'),
+      MessageAttributes: { outcome: { DataType: 'String', StringValue: 'cancelled' } },
+    });
+  });
+
+  it('is harmless on duplicate delivery: the second is not-pending and changes nothing', async () => {
+    const fake = new FakeCm([key()]);
+    const handler = handlerWith(fake);
+    const first = await handler(fixture('schedule-single-region'), context());
+    const second = await handler(fixture('schedule-single-region'), context());
+    expect([first.summary, second.summary]).toEqual([{ cancelled: 1 }, { 'not-pending': 1 }]);
+    expect(fake.stateChangingCalls()).toHaveLength(2);
+    expect(fake.records.values().next().value?.aws_param.KeyState).toBe('Disabled');
+    expect(sns).toHaveReceivedNthCommandWith(PublishCommand, 2, {
+      Subject: 'KMS key not pending deletion: alias/payments (111122223333 us-west-2)',
+    });
+  });
+
+  it('cancels and enables a key whose CCKM copy is stale (scheduled in AWS, still Enabled in CCKM)', async () => {
+    const record = key({ state: 'Enabled' });
+    const fake = new FakeCm([record]);
+    fake.setAwsState(record.id, 'PendingDeletion');
+    const result = await handlerWith(fake)(fixture('schedule-single-region'), context());
+    expect(result.summary).toEqual({ 'cancelled-and-enabled': 1 });
+    expect(fake.methods()).toEqual(['findAwsKey', 'cancelDeletion', 'enableKey']);
+  });
+
+  it('throws after deciding, logging and notifying every other key when one key failed', async () => {
+    const keys = manyKeys(3);
+    const fake = new FakeCm(keys);
+    fake.failures.set('cancelDeletion', {
+      error: new UpstreamError('CipherTrust Manager answered 503 after 3 attempts', { status: 503 }),
+      ids: [keys[1]?.id ?? ''],
+    });
+    const handler = handlerWith(fake);
+    await expect(handler(fixture('scheduled-sweep'), context())).rejects.toThrow(
+      /^1 of 3 key\(s\) failed for event 53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa; the event will be retried: .*cancel-deletion failed: UpstreamError: CipherTrust Manager answered 503/,
+    );
+    expect(auditLines().map((l) => l.outcome)).toEqual(['cancelled', 'failed', 'cancelled']);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 3);
+    expect(emfOutcomes()).toEqual({ cancelled: 2, failed: 1 });
+  });
+
+  it('throws when CipherTrust Manager is down for a CloudTrail event (so EventBridge retries)', async () => {
+    const fake = new FakeCm([key()]);
+    fake.failures.set('findAwsKey', {
+      error: new UpstreamError('CipherTrust Manager unreachable: ECONNREFUSED'),
+    });
+    await expect(handlerWith(fake)(fixture('schedule-single-region'), context())).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
+    expect(auditLines()).toEqual([expect.objectContaining({ outcome: 'failed' })]);
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
+      Subject: expect.stringMatching(/^FAILED to cancel KMS key deletion: 1234abcd-/),
+    });
+  });
+
+  it('does not fail, undo or repeat a cancel when the notification cannot be published', async () => {
+    sns.on(PublishCommand).rejects(new Error('SNS is throttling'));
+    const fake = new FakeCm([key()]);
+    const result = await handlerWith(fake)(fixture('schedule-single-region'), context());
+    expect(result.summary).toEqual({ cancelled: 1 });
+    expect(fake.stateChangingCalls()).toHaveLength(1);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(lines()).toContainEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'notification failed',
+        errorMessage: 'SNS is throttling',
+      }),
+    );
+  });
+
+  it('in detect mode makes no state-changing call and says what would have happened', async () => {
+    const fake = new FakeCm(manyKeys(3));
+    const result = await handlerWith(fake, { mode: 'detect', notifyTopicArn: TOPIC })(
+      fixture('alarm-alarm'),
+      context(),
+    );
+    expect(result.summary).toEqual({ detected: 3 });
+    expect(fake.stateChangingCalls()).toEqual([]);
+    expect(result.outcomes[0]?.reason).toBe(
+      'detect mode: would cancel the deletion (the key would stay disabled)',
+    );
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 3);
+  });
+
+  it('sweeps many keys over several pages with at most 8 CipherTrust Manager calls in flight', async () => {
+    const fake = new FakeCm(manyKeys(120));
+    fake.pageSize = 50;
+    fake.delayMs = 1;
+    const result = await handlerWith(fake, {})(fixture('scheduled-sweep'), context());
+    expect(result.summary).toEqual({ cancelled: 120 });
+    expect(fake.maxInFlight).toBe(8);
+    expect(
+      lines()
+        .filter((l) => l.message === 'sweep listing')
+        .map((l) => l.page),
+    ).toEqual([1, 2, 3]);
+    expect(
+      lines()
+        .filter((l) => l.message === 'sweep progress')
+        .map((l) => l.decided),
+    ).toEqual([100]);
+    expect(lines().find((l) => l.message === 'remediation summary')).toMatchObject({
+      kind: 'sweep',
+      keys: 120,
+      summary: { cancelled: 120 },
+      durationMs: expect.any(Number),
+    });
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
+  });
+
+  it('stops starting keys when the Lambda is about to time out, marks the rest failed and throws', async () => {
+    const fake = new FakeCm(manyKeys(20));
+    let clock = 0;
+    fake.onCall = () => {
+      clock += 1000;
+    };
+    // 12 s left, 5 s kept back: deadline at 7 s. The listing takes 1 s and each key 2 s (read, cancel);
+    // a key starts only with 1.5 s left, so two fit.
+    const handler = handlerWith(fake, {}, { now: () => clock, concurrency: 1 });
+    const ctx = { ...context(), getRemainingTimeInMillis: () => 12_000 };
+    await expect(handler(fixture('scheduled-sweep'), ctx)).rejects.toThrow(
+      /18 of 20 key\(s\) failed.*time budget/,
+    );
+    expect(fake.calls.filter((c) => c.method === 'cancelDeletion').every((c) => c.deadline === 7_000)).toBe(
+      true,
+    );
+    expect(emfOutcomes()).toEqual({ cancelled: 2, failed: 18 });
+  });
+
+  it('ignores garbage and unrelated events without an error, a call or a message', async () => {
+    const fake = new FakeCm([key()]);
+    const handler = handlerWith(fake);
+    for (const event of [null, [], { detail: null }, fixture('kms-cmk-deletion'), fixture('alarm-ok')]) {
+      const result: RemediationResult = await handler(event, context());
+      expect(result).toMatchObject({ kind: 'ignored', outcomes: [], summary: {} });
+    }
+    expect(fake.calls).toEqual([]);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
+    expect(lines().filter((l) => l.message === 'event ignored')).toHaveLength(5);
+    expect(emfOutcomes()).toEqual({});
+  });
+
+  it('notifies a denied attempt without calling CipherTrust Manager', async () => {
+    const fake = new FakeCm([key({ state: 'Enabled' })]);
+    const result = await handlerWith(fake)(fixture('schedule-denied'), context());
+    expect(result.summary).toEqual({ 'denied-attempt': 1 });
+    expect(fake.calls).toEqual([]);
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
+      Subject:
+        'KMS key deletion attempt denied: 1234abcd-12ab-34cd-56ef-1234567890ab (111122223333 us-west-2)',
+    });
+  });
+
+  it('publishes nothing when NOTIFY_TOPIC_ARN is not set', async () => {
+    const result = await handlerWith(new FakeCm([key()]), {})(fixture('schedule-single-region'), context());
+    expect(result.summary).toEqual({ cancelled: 1 });
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
+  });
+
+  it('puts no credential in any log line, metric or message, even when an error carries one', async () => {
+    const keys = manyKeys(2);
+    const fake = new FakeCm(keys);
+    const leaky = new AuthenticationError(
+      'CipherTrust Manager refused the credentials',
+      { status: 401 },
+      {
+        cause: { headers: { authorization: `Bearer ${SECRET_TOKEN}` }, password: SECRET_PASSWORD },
+      },
+    );
+    fake.failures.set('cancelDeletion', { error: leaky, ids: [keys[0]?.id ?? ''] });
+    await expect(handlerWith(fake)(fixture('scheduled-sweep'), context())).rejects.toThrow(
+      AuthenticationError.name,
+    );
+    const published = sns.commandCalls(PublishCommand).map((c) => JSON.stringify(c.args[0].input));
+    expect(published).toHaveLength(2);
+    for (const text of [output.join(''), ...published]) {
+      expect(text).not.toContain(SECRET_TOKEN);
+      expect(text).not.toContain(SECRET_PASSWORD);
+      expect(text.toLowerCase()).not.toContain('bearer');
+    }
+  });
+
+  it('throws the ConfigError naming the variable at invocation, before any call', async () => {
+    const fake = new FakeCm([key()]);
+    const handler = createRemediationHandler({
+      cckm: () => fake,
+      policy: () => {
+        throw new ConfigError(
+          'Invalid configuration: REENABLE must be never, always or if-previously-enabled',
+        );
+      },
+      sns: new SNSClient({ region: 'us-west-2' }),
+      logger: new Logger({ serviceName: 'cckm-deletion-guard' }),
+      metrics: new Metrics({ namespace: 'CckmDeletionGuard', serviceName: 'cckm-deletion-guard' }),
+    });
+    await expect(handler(fixture('schedule-single-region'), context())).rejects.toThrow(/REENABLE must be/);
+    expect(fake.calls).toEqual([]);
+  });
+});
+
+describe('module entry point', () => {
+  it('imports without throwing when misconfigured and names the variable at invocation', async () => {
+    vi.resetModules();
+    vi.stubEnv('CCKM_URL', 'http://cm.example.com');
+    vi.stubEnv('CCKM_SECRET_ID', 'cckm/deletion-guard');
+    vi.stubEnv('MODE', 'remediate');
+    const module = await import('../../functions/remediate-deletion.ts');
+    await expect(module.handler(fixture('schedule-single-region'), context())).rejects.toThrow(
+      /CCKM_URL must use https:\/\//,
+    );
+  });
+});
