@@ -137,6 +137,9 @@ export function upstreamErrorOf(response: CmResponse, label: string): UpstreamEr
 /** Wraps a transport failure; only the error code goes into the message, never request details. */
 export function networkErrorOf(error: unknown, label: string): UpstreamError {
   const code = errorCode(error) ?? (error instanceof Error ? error.name : 'unknown error');
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+    return new UpstreamError(`CipherTrust Manager sent a response body larger than ${MAX_BODY_BYTES} bytes`);
+  }
   const tls = /CERT|SELF_SIGNED|TLS|SSL|ALTNAME|UNABLE_TO/i.test(code);
   const what = tls ? 'TLS verification of CipherTrust Manager failed' : 'CipherTrust Manager unreachable';
   return new UpstreamError(`${what} (${code}) during ${label}`, {}, { cause: error });

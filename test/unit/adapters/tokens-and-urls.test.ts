@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildCmUrl, cmErrorOf, parseJsonBody } from '../../../functions/adapters/cm-http.ts';
+import { buildCmUrl, cmErrorOf, networkErrorOf, parseJsonBody } from '../../../functions/adapters/cm-http.ts';
 import {
   createTokenProvider,
   grantRequestBody,
@@ -127,5 +127,21 @@ describe('CM bodies', () => {
     expect(parseJsonBody('')).toEqual({ json: undefined, notJson: false });
     expect(parseJsonBody('<html>')).toEqual({ json: undefined, notJson: true });
     expect(parseJsonBody('{"a":1}')).toEqual({ json: { a: 1 }, notJson: false });
+  });
+});
+
+describe('networkErrorOf', () => {
+  const failure = (code: string) => Object.assign(new Error('authorization: Bearer leaked-value'), { code });
+  it.each([
+    ['ECONNREFUSED', 'CipherTrust Manager unreachable (ECONNREFUSED) during GET /api/v1/x'],
+    [
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'TLS verification of CipherTrust Manager failed (DEPTH_ZERO_SELF_SIGNED_CERT) during GET /api/v1/x',
+    ],
+    ['UND_ERR_RES_EXCEEDED_MAX_SIZE', 'CipherTrust Manager sent a response body larger than 5242880 bytes'],
+  ])('names %s by its code only, never the wrapped message', (code, message) => {
+    const error = networkErrorOf(failure(code), 'GET /api/v1/x');
+    expect(error.message).toBe(message);
+    expect(error.message).not.toContain('leaked-value');
   });
 });
