@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { nagFindings, synth } from './helpers.ts';
+
+describe('cdk-nag AwsSolutions', () => {
+  it('has no unacknowledged finding with the required context only', () => {
+    expect(nagFindings(synth().app)).toEqual([]);
+  });
+
+  it('has no unacknowledged finding with every optional feature on (VPC, tracing, private API, alarm)', () => {
+    const { app } = synth({
+      vpcId: 'vpc-0123456789abcdef0',
+      subnetIds: 'subnet-0123456789abcdef0',
+      tracing: 'true',
+      allowedAccounts: '111122223333',
+      vpcEndpointId: 'vpce-0123456789abcdef0',
+      cloudTrailLogGroupName: 'aws-cloudtrail-logs',
+      notifyEmail: 'ops@example.com',
+      reservedConcurrency: '2',
+    });
+    expect(nagFindings(app)).toEqual([]);
+  });
+
+  it('leaves an empty validation report after a full synthesis with CloudFormation validation on', () => {
+    const { app } = synth({}, { cfnValidation: true });
+    const assembly = app.synth();
+    const report = JSON.parse(readFileSync(`${assembly.directory}/validation-report.json`, 'utf8')) as {
+      pluginReports: unknown[];
+    };
+    expect(report.pluginReports).toEqual([]);
+  });
+
+  it('is live: an unencrypted queue without TLS enforcement is reported', () => {
+    // Guards against a vacuous zero: the same helper must see findings on a non-compliant resource.
+    const app = new App();
+    new sqs.Queue(new Stack(app, 'Probe'), 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    const findings = nagFindings(app);
+    expect(findings.some((f) => f.startsWith('AwsSolutions-SQS3 '))).toBe(true);
+    expect(findings.some((f) => f.startsWith('AwsSolutions-SQS4 '))).toBe(true);
+  });
+
+  it('fails synthesis when a finding is left unacknowledged (as `cdk synth` would)', () => {
+    const app = new App();
+    new sqs.Queue(new Stack(app, 'Probe'), 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
+  });
+
+  it('records every acknowledgement with a reason of at least one sentence', () => {
+    const { app } = synth({
+      vpcId: 'vpc-0123456789abcdef0',
+      subnetIds: 'subnet-0123456789abcdef0',
+      tracing: 'true',
+    });
+    const acks = app.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    // cdk-nag v3 reads acknowledgements recorded under CDK's annotation namespace.
+    expect(acks.map(([rule]) => rule.replace(/^Annotation::/, '')).sort()).toEqual(
+      [
+        'AwsSolutions-APIG3',
+        'AwsSolutions-COG4',
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'AwsSolutions-IAM5[Resource::*]',
+        'AwsSolutions-IAM5[Resource::*]',
+        'AwsSolutions-SQS3',
+      ].sort(),
+    );
+    for (const [, reason] of acks) expect(reason.length).toBeGreaterThan(40);
+  });
+});
