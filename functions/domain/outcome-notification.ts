@@ -51,8 +51,10 @@ export function formatSubject(record: OutcomeRecord): string {
   const label = LABELS[record.outcome];
   const where = [record.key.account, record.key.region].filter(Boolean).join(' ');
   const suffix = where ? ` (${ascii(where)})` : '';
+  // A record without any key is a sweep that could not list the keys.
+  const fallback = record.kind === 'sweep' ? 'sweep (keys could not be listed)' : 'unknown key';
   const name = ascii(
-    record.key.aliases[0] ?? record.key.keyId ?? record.key.cckmId ?? record.key.arn ?? 'unknown key',
+    record.key.aliases[0] ?? record.key.keyId ?? record.key.cckmId ?? record.key.arn ?? fallback,
   );
   const room = MAX_SUBJECT_LENGTH - label.length - 2 - suffix.length;
   const shown = name.length <= room ? name : `${name.slice(0, Math.max(0, room - 3))}...`;

@@ -60,9 +60,12 @@ describe('notification subject', () => {
     },
   );
 
-  it('reads "unknown key" when nothing identifies the key', () => {
+  it('reads "unknown key" when nothing identifies the key, and names a sweep that could not list keys', () => {
     expect(formatSubject(record({ outcome: 'failed', key: { aliases: [] } }))).toBe(
       'FAILED to cancel KMS key deletion: unknown key',
+    );
+    expect(formatSubject(record({ outcome: 'failed', kind: 'sweep', key: { aliases: [] } }))).toBe(
+      'FAILED to cancel KMS key deletion: sweep (keys could not be listed)',
     );
   });
 });
