@@ -1,0 +1,53 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { CckmApi } from './adapters/cckm-api.ts';
+import { createCckmClient } from './adapters/cckm-client.ts';
+import { cancelKey } from './domain/cancel-key.ts';
+import { parseCancelRequest } from './domain/cancel-request.ts';
+import { connection, type Loaded, requireConfig } from './shared/config.ts';
+import { deadlineOf } from './shared/deadline.ts';
+import { jsonResponse } from './shared/http.ts';
+import { httpErrors } from './shared/http-errors.ts';
+import { logger } from './shared/logger.ts';
+
+/** What the API handler needs from the outside world; tests pass fakes. */
+export interface CancelDeletionDeps {
+  /** Returns the CipherTrust Manager client, or throws ConfigError when the function is misconfigured. */
+  readonly cckm: () => CckmApi;
+  readonly logger: typeof logger;
+}
+
+/** Builds the API Gateway handler for both cancel-deletion routes (contract section 3). */
+export function createCancelDeletionHandler(deps: CancelDeletionDeps) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(injectLambdaContext(deps.logger, { resetKeys: true, logEvent: false }))
+    .use(httpErrors(deps.logger))
+    .handler(async (event: APIGatewayProxyEvent, context: Context) => {
+      // Validation first: bad input never reaches CipherTrust Manager, even when misconfigured.
+      const command = parseCancelRequest(event);
+      const result = await cancelKey(deps.cckm(), command, { deadline: deadlineOf(context) });
+      deps.logger.info('cancel-deletion', {
+        route: event.resource,
+        cckmId: result.id,
+        arn: result.arn,
+        outcome: result.outcome,
+        enableRequested: command.enable,
+        keyState: result.keyState,
+      });
+      return jsonResponse(200, result);
+    });
+}
+
+// Clients are created once per container; a configuration error surfaces at invocation as a 500.
+const secretsClient = new SecretsManagerClient({});
+const client: Loaded<CckmApi> = connection.ok
+  ? { ok: true, value: createCckmClient(connection.value, { secretsClient, logger }) }
+  : connection;
+
+/** Lambda entry point. */
+export const handler = createCancelDeletionHandler({
+  cckm: () => requireConfig(client),
+  logger,
+});

@@ -1,0 +1,149 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCancelDeletionHandler } from '../../functions/cancel-deletion.ts';
+import { ROUTES } from '../../functions/domain/cancel-request.ts';
+import {
+  AuthenticationError,
+  ConfigError,
+  TimeoutError,
+  UpstreamError,
+} from '../../functions/shared/errors.ts';
+import { logger } from '../../functions/shared/logger.ts';
+import { FakeCckm, makeKey } from '../helpers/fake-cckm.ts';
+import { apiEvent, captureOutput, lambdaContext } from '../helpers/lambda.ts';
+
+const ID = '3f2b8c1e-7a4d-4e0b-9c61-2d5e8f9a0b1c';
+const ARN = 'arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+let output: ReturnType<typeof captureOutput>;
+beforeEach(() => {
+  output = captureOutput();
+});
+afterEach(() => output.restore());
+
+function setup(keys = [makeKey()]) {
+  const cckm = new FakeCckm(keys);
+  const handler = createCancelDeletionHandler({ cckm: () => cckm, logger });
+  return { cckm, handler };
+}
+
+describe('cancel-deletion handler', () => {
+  it('answers 200 with the contract body for a cancelled key', async () => {
+    const { handler, cckm } = setup();
+    const response = await handler(apiEvent(ROUTES.byId, { id: ID }), lambdaContext());
+    expect(response.statusCode).toBe(200);
+    expect(response.headers?.['content-type']).toBe('application/json');
+    expect(JSON.parse(response.body)).toEqual({
+      id: ID,
+      arn: ARN,
+      outcome: 'cancelled',
+      keyState: 'Disabled',
+      enabled: false,
+    });
+    expect(cckm.methods()).toEqual(['getKey', 'cancelDeletion']);
+  });
+
+  it('passes a deadline within the Lambda remaining time to every call', async () => {
+    const { handler, cckm } = setup();
+    const before = Date.now();
+    await handler(apiEvent(ROUTES.byId, { id: ID }), lambdaContext(5_000));
+    for (const call of cckm.calls) {
+      const { deadline } = call.args[1] as { deadline: number };
+      expect(deadline).toBeGreaterThanOrEqual(before + 4_000);
+      expect(deadline).toBeLessThanOrEqual(Date.now() + 5_000);
+    }
+  });
+
+  it('writes one log line with the outcome', async () => {
+    const { handler } = setup();
+    await handler(apiEvent(ROUTES.byAwsKey, { body: { arn: ARN, enable: true } }), lambdaContext());
+    const line = output.lines().find((l) => l.message === 'cancel-deletion');
+    expect(line).toMatchObject({ outcome: 'cancelled', cckmId: ID, arn: ARN, enableRequested: true });
+    expect(line?.function_request_id).toBe('c6af9ac6-7b61-11e6-9a41-93e812345678');
+  });
+
+  it.each([
+    ['../../auth/tokens'],
+    ['%2e%2e%2f'],
+    [`${ID}%2Fenable`],
+    ['x'.repeat(5000)],
+    [''],
+  ])('answers 400 to the hostile id %s without calling CipherTrust Manager', async (id) => {
+    const { handler, cckm } = setup();
+    const response = await handler(apiEvent(ROUTES.byId, { id }), lambdaContext());
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({
+      error: 'BadRequest',
+      message: 'path parameter id must be a CCKM key id (a UUID)',
+    });
+    expect(cckm.calls).toEqual([]);
+  });
+
+  it('answers 400 to bad input even when the function is misconfigured', async () => {
+    const handler = createCancelDeletionHandler({
+      cckm: () => {
+        throw new ConfigError('CCKM_URL is required');
+      },
+      logger,
+    });
+    const response = await handler(apiEvent(ROUTES.byAwsKey, { body: '{"arn":' }), lambdaContext());
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body).message).toBe('body must be valid JSON');
+  });
+
+  it('answers 404 when CCKM does not know the key', async () => {
+    const { handler } = setup([]);
+    const response = await handler(apiEvent(ROUTES.byAwsKey, { body: { arn: ARN } }), lambdaContext());
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(response.body)).toEqual({
+      error: 'NotFound',
+      message: `CCKM does not manage the AWS key ${ARN}`,
+    });
+  });
+
+  it.each([
+    [new UpstreamError('CipherTrust Manager answered 503 after 5 attempts'), 502, 'BadGateway'],
+    [new AuthenticationError('CipherTrust Manager refused the credentials'), 502, 'BadGateway'],
+    [new TimeoutError('the time budget of 8000 ms ran out'), 504, 'GatewayTimeout'],
+  ])('maps %s to %i', async (error, status, kind) => {
+    const { handler, cckm } = setup();
+    cckm.failNext.set('cancelDeletion', error);
+    const response = await handler(apiEvent(ROUTES.byId, { id: ID }), lambdaContext());
+    expect(response.statusCode).toBe(status);
+    expect(JSON.parse(response.body)).toEqual({ error: kind, message: error.message });
+  });
+
+  it('answers 500 with a generic body to a configuration error and logs the details', async () => {
+    const handler = createCancelDeletionHandler({
+      cckm: () => {
+        throw new ConfigError('Invalid configuration: CCKM_URL must use https:// (plain http is refused)');
+      },
+      logger,
+    });
+    const response = await handler(apiEvent(ROUTES.byId, { id: ID }), lambdaContext());
+    expect(response.statusCode).toBe(500);
+    const body = JSON.parse(response.body);
+    expect(body.error).toBe('InternalServerError');
+    expect(body.message).not.toContain('CCKM_URL');
+    expect(output.text()).toContain('CCKM_URL must use https://');
+  });
+
+  it('answers 500 with a generic body to an unexpected error', async () => {
+    const { handler, cckm } = setup();
+    cckm.failNext.set('getKey', new TypeError('Cannot read properties of undefined (reading aws_param)'));
+    const response = await handler(apiEvent(ROUTES.byId, { id: ID }), lambdaContext());
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('aws_param');
+    expect(output.lines().some((l) => l.message === 'unexpected error')).toBe(true);
+  });
+
+  it('never logs the request headers or body', async () => {
+    const { handler } = setup();
+    const event = apiEvent(ROUTES.byId, {
+      id: ID,
+      body: { enable: true },
+      headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/SIGNATURE-SECRET' },
+    });
+    await handler(event, lambdaContext());
+    expect(output.text()).not.toContain('SIGNATURE-SECRET');
+  });
+});
