@@ -1,7 +1,7 @@
-import type { CallOptions, CckmApi } from '../adapters/cckm-api.ts';
 import { NotFoundError } from '../shared/errors.ts';
 import type { CancelCommand } from './cancel-request.ts';
 import type { CckmKey } from './cckm-key.ts';
+import type { CallOptions, CckmApi } from './ports.ts';
 
 /** The 200 body of the API route (contract section 3). */
 export interface CancelResponse {

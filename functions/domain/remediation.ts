@@ -1,6 +1,5 @@
 import type { PolicyConfig } from '../shared/config.ts';
 import { NotFoundError } from '../shared/errors.ts';
-import type { AwsKeyRef } from './aws-key-ref.ts';
 import type { CckmKey } from './cckm-key.ts';
 import { deletionDateOf } from './cckm-key.ts';
 import { parseDeletionDate } from './deletion-date.ts';
@@ -8,6 +7,7 @@ import type { Decision, KeySource } from './deletion-policy.ts';
 import { decideKey } from './deletion-policy.ts';
 import type { OutcomeNotification } from './outcome-notification.ts';
 import { formatNotification, shouldNotify } from './outcome-notification.ts';
+import type { CckmApi } from './ports.ts';
 import type { Actor, DeniedEvent, ScheduleEvent, SweepEvent } from './remediation-event.ts';
 import { classifyEvent, describeActor } from './remediation-event.ts';
 import type { KeyIdentity, Outcome, OutcomeRecord, RemediationResult } from './remediation-outcome.ts';
@@ -25,30 +25,9 @@ import {
  * branch is exercised with fakes.
  */
 
-/** Limits of one call; the same shape as the client's CallOptions. */
-export interface CallLimits {
-  readonly deadline?: number;
-}
-
-/** The CipherTrust Manager operations the remediation needs; `CckmApi` satisfies it. */
-export interface KeyDirectory {
-  getKey(id: string, options?: CallLimits): Promise<CckmKey>;
-  findAwsKey(ref: AwsKeyRef, options?: CallLimits): Promise<CckmKey | undefined>;
-  listPendingDeletion(
-    options?: CallLimits & {
-      onPage?: (info: { readonly page: number; readonly fetched: number; readonly total: number }) => void;
-    },
-  ): AsyncIterable<CckmKey>;
-  cancelDeletion(
-    id: string,
-    options?: CallLimits,
-  ): Promise<{ readonly outcome: 'cancelled' | 'not-pending' }>;
-  enableKey(id: string, options?: CallLimits): Promise<unknown>;
-}
-
 /** Everything the flow touches, injected by the handler. */
 export interface RemediationPorts {
-  readonly cckm: KeyDirectory;
+  readonly cckm: CckmApi;
   readonly policy: Pick<PolicyConfig, 'mode' | 'reenable' | 'allowedPrincipals' | 'exemptTag'>;
   /** Writes one audit line per key. */
   readonly audit: (record: OutcomeRecord) => void;
