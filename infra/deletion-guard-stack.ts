@@ -320,7 +320,8 @@ export class DeletionGuardStack extends Stack {
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         // Request and response bodies stay out of the execution log.
         dataTraceEnabled: false,
-        metricsEnabled: true,
+        // Per-method metrics are billed as custom metrics; the free stage-level ones suffice.
+        metricsEnabled: false,
         tracingEnabled: s.tracing,
         throttlingRateLimit: 10,
         throttlingBurstLimit: 20,

@@ -290,7 +290,7 @@ describe('API', () => {
         DataTraceEnabled: false,
         HttpMethod: '*',
         LoggingLevel: 'ERROR',
-        MetricsEnabled: true,
+        MetricsEnabled: false,
         ResourcePath: '/*',
         ThrottlingBurstLimit: 20,
         ThrottlingRateLimit: 10,
