@@ -371,24 +371,24 @@ describe('sweep', () => {
     expect(result.outcomes.every((o) => o.actor === 'sweep')).toBe(true);
   });
 
-  it('re-reads each key before acting and skips one cancelled since the listing, without notifying', async () => {
+  it('acts on the listing without a re-read; a key cancelled since then ends not-pending, unnotified', async () => {
     const keys = pendingKeys(2);
     const fake = new FakeCm(keys);
     const [first] = keys;
     // Someone cancels the first key after the listing but before the guard reaches it.
-    const original = fake.getKey.bind(fake);
-    fake.getKey = async (id, options) => {
-      if (id === first?.id) {
-        const stale = fake.records.get(id);
-        if (stale)
-          fake.records.set(id, { ...stale, aws_param: { ...stale.aws_param, KeyState: 'Disabled' } });
+    const original = fake.cancelDeletion.bind(fake);
+    fake.cancelDeletion = async (id, options) => {
+      const stale = fake.records.get(id);
+      if (id === first?.id && stale) {
+        fake.records.set(id, { ...stale, aws_param: { ...stale.aws_param, KeyState: 'Disabled' } });
       }
       return original(id, options);
     };
     const { result, notes } = await run(fixture('alarm-alarm'), fake);
     expect(result.summary).toEqual({ 'not-pending': 1, cancelled: 1 });
     expect(notes.map((n) => n.outcome)).toEqual(['cancelled']);
-    expect(fake.stateChangingCalls().map((c) => c.id)).toEqual([keys[1]?.id]);
+    expect(fake.methods()).not.toContain('getKey');
+    expect(fake.stateChangingCalls().map((c) => c.id)).toEqual([keys[0]?.id, keys[1]?.id]);
   });
 
   it('keeps exempt keys and never enables under if-previously-enabled (CCKM shows them pending)', async () => {
@@ -420,18 +420,18 @@ describe('sweep', () => {
     fake.onCall = () => {
       clock += 1000;
     };
-    // Each key costs 2 s (getKey + cancel); 1.5 s must be left to start one.
+    // The listing and each key (its cancel) cost 1 s; 1.5 s must be left to start one.
     const { result } = await run(
       fixture('scheduled-sweep'),
       fake,
       {},
       { now: () => clock, deadline: 8_000, concurrency: 1 },
     );
-    expect(result.summary).toEqual({ cancelled: 3, failed: 7 });
+    expect(result.summary).toEqual({ cancelled: 6, failed: 4 });
     expect(
       result.outcomes.filter((o) => o.outcome === 'failed').every((o) => o.reason.startsWith('time budget')),
     ).toBe(true);
-    expect(() => assertComplete(result)).toThrow(/7 of 10 key\(s\) failed/);
+    expect(() => assertComplete(result)).toThrow(/4 of 10 key\(s\) failed/);
   });
 
   it('decides the keys listed before a listing failure, then fails the sweep', async () => {
