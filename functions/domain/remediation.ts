@@ -239,6 +239,10 @@ async function act(
   try {
     cancelled = await ports.cckm.cancelDeletion(key.id, { deadline: ports.deadline });
   } catch (error) {
+    if (error instanceof NotFoundError) {
+      // Removed from CCKM since it was listed or looked up: nothing the guard can cancel through CCKM.
+      return outcome(base, identity, 'not-managed', 'CCKM no longer has a record of this key');
+    }
     return outcome(base, identity, 'failed', failureReason('cancel-deletion failed', error));
   }
   if (cancelled.outcome === 'not-pending') {

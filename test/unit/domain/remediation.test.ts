@@ -391,6 +391,23 @@ describe('sweep', () => {
     expect(fake.stateChangingCalls().map((c) => c.id)).toEqual([keys[0]?.id, keys[1]?.id]);
   });
 
+  it('reports a key removed from CCKM since the listing as not-managed, not failed', async () => {
+    const keys = pendingKeys(2);
+    const fake = new FakeCm(keys);
+    const [first] = keys;
+    const original = fake.cancelDeletion.bind(fake);
+    fake.cancelDeletion = async (id, options) => {
+      if (id === first?.id) fake.records.delete(id);
+      return original(id, options);
+    };
+    const { result } = await run(fixture('scheduled-sweep'), fake);
+    expect(result.summary).toEqual({ 'not-managed': 1, cancelled: 1 });
+    expect(result.outcomes.find((o) => o.key.cckmId === first?.id)?.reason).toBe(
+      'CCKM no longer has a record of this key',
+    );
+    expect(() => assertComplete(result)).not.toThrow();
+  });
+
   it('keeps exempt keys and never enables under if-previously-enabled (CCKM shows them pending)', async () => {
     const fake = new FakeCm([...pendingKeys(2), ...pendingKeys(1, { tags: [EXEMPT] })]);
     const { result, notes } = await run(fixture('scheduled-sweep'), fake);
