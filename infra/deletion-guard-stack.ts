@@ -98,8 +98,9 @@ export class DeletionGuardStack extends Stack {
     });
 
     // Operational alarms. CloudWatch cannot publish to a topic under the AWS-managed key (its key
-    // policy does not admit cloudwatch.amazonaws.com), so this topic has a customer-managed key whose
-    // policy lets CloudWatch use it. No function publishes here, so no function needs that key.
+    // policy does not admit cloudwatch.amazonaws.com; https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns),
+    // so this topic has a customer-managed key whose policy lets CloudWatch use it. No function
+    // publishes here, so no function needs that key.
     const alarmTopicKey = new kms.Key(this, 'AlarmTopicKey', {
       description: 'Encrypts the CCKM Deletion Guard alarm topic',
       enableKeyRotation: true,
@@ -119,6 +120,20 @@ export class DeletionGuardStack extends Stack {
       masterKey: alarmTopicKey,
       enforceSSL: true,
     });
+    // The TLS-only topic policy replaces SNS's default policy, so CloudWatch needs its own allow.
+    this.alarmTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
+          },
+        },
+      }),
+    );
     for (const email of s.notifyEmails) {
       this.notifyTopic.addSubscription(new subscriptions.EmailSubscription(email));
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(email));
@@ -488,8 +503,8 @@ export class DeletionGuardStack extends Stack {
       metricName: PENDING_DELETION_METRIC.metricName,
       metricValue: '1',
     });
-    // Named with the guard prefix, so the alarm rule turns its ALARM into a sweep.
-    new cloudwatch.Alarm(this, 'PendingDeletionAlarm', {
+    // Named with the guard prefix, so the alarm rule turns its ALARM into a sweep; people hear of it too.
+    const alarm = new cloudwatch.Alarm(this, 'PendingDeletionAlarm', {
       alarmName: `${GUARD_ALARM_PREFIX}-key-pending-deletion-used`,
       alarmDescription: 'A KMS key pending deletion was used (CloudTrail); the guard sweeps on ALARM',
       metric: new cloudwatch.Metric({
@@ -503,6 +518,7 @@ export class DeletionGuardStack extends Stack {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    alarm.addAlarmAction(new SnsAction(this.alarmTopic));
   }
 
   private operationalAlarms(): void {

@@ -1,3 +1,4 @@
+import type { CfnElement } from 'aws-cdk-lib';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -70,7 +71,7 @@ describe('GuardFunction', () => {
       },
     });
     const template = Template.fromStack(stack);
-    const role = template.toJSON().Resources[stack.getLogicalId(fn.role.node.defaultChild as never)];
+    const role = template.toJSON().Resources[stack.getLogicalId(fn.role.node.defaultChild as CfnElement)];
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     template.hasResourceProperties('AWS::Lambda::Function', {
       VpcConfig: { SubnetIds: ['subnet-1'], SecurityGroupIds: ['sg-1'] },

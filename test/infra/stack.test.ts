@@ -455,6 +455,41 @@ describe('queue, topics and alarms', () => {
     });
   });
 
+  it('lets CloudWatch alarms of this account publish to the alarm topic', () => {
+    base.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: id(base, base.stack.alarmTopic) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'AllowCloudWatchAlarmsToPublish',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: { Ref: id(base, base.stack.alarmTopic) },
+            Condition: {
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':cloudwatch:',
+                      { Ref: 'AWS::Region' },
+                      ':',
+                      { Ref: 'AWS::AccountId' },
+                      ':alarm:*',
+                    ],
+                  ],
+                },
+              },
+            },
+          },
+        ]),
+      },
+    });
+  });
+
   it('subscribes notifyEmail to both topics, and nobody without it', () => {
     for (const t of [full.stack.notifyTopic, full.stack.alarmTopic]) {
       full.template.hasResourceProperties('AWS::SNS::Subscription', {
@@ -525,6 +560,9 @@ describe('queue, topics and alarms', () => {
       AlarmName: Match.stringLikeRegexp(`^${GUARD_ALARM_PREFIX}`),
       Namespace: 'CloudTrailLogMetrics',
       MetricName: 'KMSKeyPendingDeletionErrorCount',
+      Statistic: 'Sum',
+      Threshold: 1,
+      AlarmActions: [{ Ref: id(full, full.stack.alarmTopic) }],
     });
     expect(Object.keys(base.template.findResources('AWS::Logs::MetricFilter'))).toEqual([]);
   });
