@@ -9,7 +9,7 @@ import { GuardFunction } from '../../infra/constructs/guard-function.ts';
 import { PROJECT_ROOT } from './helpers.ts';
 
 function make(props: Partial<ConstructorParameters<typeof GuardFunction>[2]> = {}) {
-  const stack = new Stack(new App(), 'T');
+  const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'T');
   const fn = new GuardFunction(stack, 'Fn', {
     entry: 'functions/cancel-deletion.ts',
     projectRoot: PROJECT_ROOT,
@@ -31,13 +31,13 @@ function make(props: Partial<ConstructorParameters<typeof GuardFunction>[2]> = {
 describe('GuardFunction', () => {
   it('merges the caller environment over the house defaults without dropping either', () => {
     const { fnProps } = make({
-      environment: { A: '1', NODE_OPTIONS: '--enable-source-maps --max-old-space-size=200' },
+      environment: { APP_FLAG: '1', NODE_OPTIONS: '--enable-source-maps --max-old-space-size=200' },
     });
     expect(fnProps.Environment).toEqual({
-      Variables: { A: '1', NODE_OPTIONS: '--enable-source-maps --max-old-space-size=200' },
+      Variables: { APP_FLAG: '1', NODE_OPTIONS: '--enable-source-maps --max-old-space-size=200' },
     });
-    expect(make({ environment: { A: '1' } }).fnProps.Environment).toEqual({
-      Variables: { NODE_OPTIONS: '--enable-source-maps', A: '1' },
+    expect(make({ environment: { APP_FLAG: '1' } }).fnProps.Environment).toEqual({
+      Variables: { NODE_OPTIONS: '--enable-source-maps', APP_FLAG: '1' },
     });
   });
 
@@ -54,8 +54,11 @@ describe('GuardFunction', () => {
   });
 
   it('attaches no managed policy, even in a VPC', () => {
-    const stack = new Stack(new App(), 'V');
-    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['a'] });
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'V');
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['a'],
+    });
     const fn = new GuardFunction(stack, 'Fn', {
       entry: 'functions/cancel-deletion.ts',
       projectRoot: PROJECT_ROOT,
@@ -66,15 +69,15 @@ describe('GuardFunction', () => {
       code: lambda.Code.fromInline('exports.handler = async () => ({});'),
       vpc: {
         vpc,
-        subnets: { subnets: [ec2.Subnet.fromSubnetId(stack, 'S', 'subnet-1')] },
-        securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-1'),
+        subnets: { subnets: [ec2.Subnet.fromSubnetId(stack, 'S', 'subnet-0123456789abcdef0')] },
+        securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-0123456789abcdef0'),
       },
     });
     const template = Template.fromStack(stack);
     const role = template.toJSON().Resources[stack.getLogicalId(fn.role.node.defaultChild as CfnElement)];
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     template.hasResourceProperties('AWS::Lambda::Function', {
-      VpcConfig: { SubnetIds: ['subnet-1'], SecurityGroupIds: ['sg-1'] },
+      VpcConfig: { SubnetIds: ['subnet-0123456789abcdef0'], SecurityGroupIds: ['sg-0123456789abcdef0'] },
     });
   });
 
