@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Duration } from 'aws-cdk-lib';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -103,10 +104,11 @@ export class GuardFunction extends Construct {
       ...(props.code
         ? { code: props.code, handler: 'index.handler' }
         : {
-            entry: props.entry,
+            // Resolved against the project, not the working directory the CLI happens to run in.
+            entry: resolve(props.projectRoot, props.entry),
             handler: 'handler',
             projectRoot: props.projectRoot,
-            depsLockFilePath: `${props.projectRoot}/package-lock.json`,
+            depsLockFilePath: resolve(props.projectRoot, 'package-lock.json'),
             bundling: nodejsBundlingOptions(),
           }),
     });
