@@ -237,6 +237,12 @@ export function parseGuardContext(context: Readonly<Record<string, unknown>>): G
 
   const allowedPrincipals = list(context.allowedPrincipals);
   checkList('allowedPrincipals', allowedPrincipals, PRINCIPAL, 'an IAM or STS ARN pattern', problems);
+  // Lambda caps all environment variables of a function at 4 KB together.
+  if (allowedPrincipals.join(',').length > 2500) {
+    problems.push(
+      'allowedPrincipals is too long (over 2500 characters): use * wildcards to shorten the list',
+    );
+  }
 
   const exemptTag = text(context.exemptTag) ?? DEFAULTS.exemptTag;
   if (exemptTag.indexOf('=') <= 0)

@@ -148,6 +148,15 @@ describe('parseGuardContext', () => {
     expect(problemsOf({ ...required, ...context })).toEqual([message]);
   });
 
+  it('refuses an allowedPrincipals list too long for the Lambda environment', () => {
+    const many = Array.from({ length: 60 }, (_, i) => `arn:aws:iam::111122223333:role/key-admin-${i}`).join(
+      ',',
+    );
+    expect(problemsOf({ ...required, allowedPrincipals: many })).toEqual([
+      'allowedPrincipals is too long (over 2500 characters): use * wildcards to shorten the list',
+    ]);
+  });
+
   it.each(['rate(1 hour)', 'rate(15 minutes)', 'rate(2 days)', 'cron(0/30 * * * ? *)'])(
     'accepts the sweep schedule %s',
     (expr) => {
