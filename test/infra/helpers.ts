@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { App, Validations } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { FunctionName } from '../../infra/bundling.ts';
 import { FUNCTION_ENTRIES } from '../../infra/bundling.ts';
-import { parseGuardContext } from '../../infra/context.ts';
-import { DeletionGuardStack, STACK_NAME } from '../../infra/deletion-guard-stack.ts';
+import type { DeletionGuardStack } from '../../infra/deletion-guard-stack.ts';
+import { addDeletionGuard } from '../../infra/guard-app.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -47,12 +47,10 @@ export function synth(
       ...context,
     },
   });
-  const settings = parseGuardContext(app.node.getAllContext());
   const code = Object.fromEntries(
     missingEntries().map((name) => [name, lambda.Code.fromInline('exports.handler = async () => ({});')]),
   );
-  const stack = new DeletionGuardStack(app, STACK_NAME, { settings, projectRoot: PROJECT_ROOT, code });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const stack = addDeletionGuard(app, { projectRoot: PROJECT_ROOT, code });
   const template = Template.fromStack(stack);
   return { app, stack, template };
 }

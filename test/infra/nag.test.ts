@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { nagFindings, synth } from './helpers.ts';
+import { addDeletionGuard } from '../../infra/guard-app.ts';
+import { nagFindings, PROJECT_ROOT, REQUIRED_CONTEXT, synth } from './helpers.ts';
+
+const STUB = lambda.Code.fromInline('exports.handler = async () => ({});');
 
 describe('cdk-nag AwsSolutions', () => {
   it('has no unacknowledged finding with the required context only', () => {
@@ -42,10 +45,16 @@ describe('cdk-nag AwsSolutions', () => {
     expect(findings.some((f) => f.startsWith('AwsSolutions-SQS4 '))).toBe(true);
   });
 
-  it('fails synthesis when a finding is left unacknowledged (as `cdk synth` would)', () => {
-    const app = new App();
-    new sqs.Queue(new Stack(app, 'Probe'), 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  it('is registered by the app wiring: an unacknowledged finding fails synthesis (as `cdk synth` would)', () => {
+    const app = new App({
+      builtinCloudFormationValidation: false,
+      context: { 'aws:cdk:bundling-stacks': [], ...REQUIRED_CONTEXT },
+    });
+    const stack = addDeletionGuard(app, {
+      projectRoot: PROJECT_ROOT,
+      code: { 'cancel-deletion': STUB, 'remediate-deletion': STUB },
+    });
+    new sqs.Queue(stack, 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
   });
 
