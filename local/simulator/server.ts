@@ -196,6 +196,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   let log: SimRequestLogEntry[] = [];
   let seq = 0;
+  // A request still in flight (a slow-header fault) when `reset()` runs must not land in the new log.
+  let epoch = 0;
   const freshCounters = (): SimCounters => ({
     connections: 0,
     requests: 0,
@@ -465,6 +467,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = now();
+    const startedEpoch = epoch;
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     const method = (req.method ?? 'GET').toUpperCase();
     const chunks: Buffer[] = [];
@@ -501,6 +504,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       ...(grantType ? { grantType } : {}),
     } as const;
     const record = (status: number, fault?: string): void => {
+      if (startedEpoch !== epoch) return;
       const e: SimRequestLogEntry = { ...entry, status, ...(fault ? { fault } : {}), ms: now() - started };
       log.push(e);
       if (options.verbose) {
@@ -695,6 +699,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       faults.clear();
       log = [];
       seq = 0;
+      epoch += 1;
       counters = freshCounters();
       if (!opts.keepKeys) loadSeed(false);
       for (const u of seed.users) {
