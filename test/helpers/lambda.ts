@@ -27,7 +27,11 @@ export function apiEvent(
 ): APIGatewayProxyEvent {
   const path = options.id === undefined ? resource : resource.replace('{id}', options.id);
   const body =
-    options.body === undefined ? null : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    options.body === undefined
+      ? null
+      : typeof options.body === 'string'
+        ? options.body
+        : JSON.stringify(options.body);
   return {
     resource,
     path,
@@ -74,7 +78,11 @@ export function apiEvent(
 }
 
 /** Captures everything written to stdout and stderr (where Powertools Logger writes) until restored. */
-export function captureOutput(): { text: () => string; lines: () => Record<string, unknown>[]; restore: () => void } {
+export function captureOutput(): {
+  text: () => string;
+  lines: () => Record<string, unknown>[];
+  restore: () => void;
+} {
   const chunks: string[] = [];
   const record = (chunk: unknown) => {
     chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));

@@ -61,22 +61,19 @@ describe('cancel-deletion handler', () => {
     expect(line?.function_request_id).toBe('c6af9ac6-7b61-11e6-9a41-93e812345678');
   });
 
-  it.each([
-    ['../../auth/tokens'],
-    ['%2e%2e%2f'],
-    [`${ID}%2Fenable`],
-    ['x'.repeat(5000)],
-    [''],
-  ])('answers 400 to the hostile id %s without calling CipherTrust Manager', async (id) => {
-    const { handler, cckm } = setup();
-    const response = await handler(apiEvent(ROUTES.byId, { id }), lambdaContext());
-    expect(response.statusCode).toBe(400);
-    expect(JSON.parse(response.body)).toEqual({
-      error: 'BadRequest',
-      message: 'path parameter id must be a CCKM key id (a UUID)',
-    });
-    expect(cckm.calls).toEqual([]);
-  });
+  it.each([['../../auth/tokens'], ['%2e%2e%2f'], [`${ID}%2Fenable`], ['x'.repeat(5000)], ['']])(
+    'answers 400 to the hostile id %s without calling CipherTrust Manager',
+    async (id) => {
+      const { handler, cckm } = setup();
+      const response = await handler(apiEvent(ROUTES.byId, { id }), lambdaContext());
+      expect(response.statusCode).toBe(400);
+      expect(JSON.parse(response.body)).toEqual({
+        error: 'BadRequest',
+        message: 'path parameter id must be a CCKM key id (a UUID)',
+      });
+      expect(cckm.calls).toEqual([]);
+    },
+  );
 
   it('answers 400 to bad input even when the function is misconfigured', async () => {
     const handler = createCancelDeletionHandler({
