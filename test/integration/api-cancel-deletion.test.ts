@@ -324,6 +324,17 @@ describe.skipIf(!entryExists)('cancel-deletion bundle against the simulator', ()
     expect(sim.keys.aws(idOf('payments'))?.KeyState).toBe('PendingDeletion');
   });
 
+  it('answers 502 when Secrets Manager keeps failing, after the SDK retries, calling nothing', async () => {
+    const handler = await coldStart();
+    aws.faults.failNext({ service: 'secretsmanager', status: 500, times: 50 });
+    const r = await callApi(handler, 'POST', cancelPath(idOf('payments')));
+    expect(r.status).toBe(502);
+    expect(r.body).toMatchObject({ error: 'BadGateway' });
+    expect(aws.requests.map((e) => e.status)).toEqual([500, 500, 500]);
+    expect(sim.requests).toHaveLength(0);
+    aws.faults.clear();
+  });
+
   it('answers 500 with a generic message when the configuration is broken, calling nothing', async () => {
     const handler = await coldStart({ CCKM_URL: 'http://127.0.0.1:1' });
     const r = await callApi(handler, 'POST', cancelPath(idOf('payments')));
