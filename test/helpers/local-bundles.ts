@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyResult } from 'aws-lambda';
@@ -7,10 +7,18 @@ import { fromProxyResult, matchRoute, toApiGatewayEvent } from '../../local/api-
 import { buildBundle } from '../../local/build-bundles.ts';
 import type { FunctionHost } from '../../local/function-host.ts';
 
+const built: string[] = [];
+
 /** Builds one function bundle, exactly as deployed, into a fresh temporary directory; returns its file. */
 export async function buildTestBundle(name: FunctionName): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), `guard-${name}-`));
+  built.push(dir);
   return (await buildBundle(name, FUNCTION_ENTRIES[name], dir)).file;
+}
+
+/** Removes every bundle this test file built (a few MB each, with source maps). */
+export function removeTestBundles(): void {
+  for (const dir of built.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** An API answer: status, headers and parsed JSON body. */

@@ -13,7 +13,7 @@ import {
   stableUuid,
   startSimulator,
 } from '../../local/simulator/index.ts';
-import { buildTestBundle, callApi } from '../helpers/local-bundles.ts';
+import { buildTestBundle, callApi, removeTestBundles } from '../helpers/local-bundles.ts';
 
 /*
  * The real cancel-deletion bundle (built as deployed) against the CipherTrust Manager simulator over
@@ -80,6 +80,7 @@ describe.skipIf(!entryExists)('cancel-deletion bundle against the simulator', ()
     await Promise.all(hosts.map((h) => h.close()));
     await sim?.close();
     await aws?.close();
+    removeTestBundles();
   });
 
   beforeEach(() => {

@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -61,6 +61,7 @@ describe('npm start', () => {
       run.child.kill('SIGKILL');
       await exitOf(run.child);
     }
+    rmSync(stateDir, { recursive: true, force: true });
   });
 
   it('prints the seeded keys, both functions ready and commands to paste', () => {

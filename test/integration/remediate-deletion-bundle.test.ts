@@ -11,7 +11,7 @@ import {
   stableUuid,
   startSimulator,
 } from '../../local/simulator/index.ts';
-import { buildTestBundle } from '../helpers/local-bundles.ts';
+import { buildTestBundle, removeTestBundles } from '../helpers/local-bundles.ts';
 
 /*
  * The real remediate-deletion bundle (built as deployed) against the CipherTrust Manager simulator
@@ -100,6 +100,7 @@ describe.skipIf(!existsSync('functions/remediate-deletion.ts'))(
       await Promise.all(hosts.map((h) => h.close()));
       await sim?.close();
       await aws?.close();
+      removeTestBundles();
     });
 
     beforeEach(() => {

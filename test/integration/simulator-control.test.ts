@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,7 +19,16 @@ beforeAll(async () => {
   target = { url: sim.url, caPem: sim.caPem };
 });
 afterEach(() => sim.reset());
+/** Temporary directories this file made, removed at the end. */
+const tempDirs: string[] = [];
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+};
+
 afterAll(async () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   await client.close();
   await sim.close();
 });
@@ -88,7 +97,7 @@ describe('control API under /__sim/', () => {
 
 describe('command line', () => {
   it('sim-ctl adds a fault to a running simulator', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sim-ctl-'));
+    const dir = tempDir('sim-ctl-');
     const caFile = join(dir, 'ca.pem');
     writeFileSync(caFile, sim.caPem);
     const { stdout } = await run(process.execPath, [
@@ -108,7 +117,7 @@ describe('command line', () => {
     expect(r.headers['retry-after']).toBe('3');
   });
 
-  const stateDir = mkdtempSync(join(tmpdir(), 'sim-state-'));
+  const stateDir = tempDir('sim-state-');
 
   it('npm run simulator starts, prints the URL, CA file and credentials, applies --fault, and stops on SIGTERM', async () => {
     const child = spawn(
