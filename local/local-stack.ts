@@ -203,9 +203,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           return json(400, { message: 'the body must be an EventBridge event in JSON' });
         }
         const started = Date.now();
+        const published = aws.sns.messages.length;
         try {
           const result = await fn.host.invoke(event);
           log(`event ${describeEvent(event)} -> ok (${Date.now() - started} ms)`);
+          for (const m of aws.sns.messages.slice(published))
+            log(`notification: ${m.subject ?? '(no subject)'}`);
           return json(200, result);
         } catch (e) {
           // As Lambda's Invoke API reports a function error: EventBridge would retry, then dead-letter.
@@ -218,10 +221,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           );
         }
       }
+      if (method === 'GET' && path === '/notifications') {
+        // What the remediation published to the SNS stand-in, oldest first (npm run event prints new ones).
+        return json(
+          200,
+          aws.sns.messages.map((m) => ({
+            at: m.at,
+            subject: m.subject,
+            message: JSON.parse(m.message) as unknown,
+          })),
+        );
+      }
       if (method === 'GET' && path === '/') {
         return json(200, {
           api: ['POST /keys/{id}/cancel-deletion', 'POST /aws-keys/cancel-deletion'],
           events: 'POST /events',
+          notifications: 'GET /notifications',
           functions: Object.fromEntries(
             Object.entries(functions).map(([k, f]) => [k, f.available ? 'ready' : f.reason]),
           ),

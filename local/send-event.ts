@@ -32,10 +32,31 @@ const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 event.time = now;
 const detail = event.detail as Record<string, unknown> | undefined;
 if (detail && typeof detail.eventTime === 'string') detail.eventTime = now;
+const response = detail?.responseElements as Record<string, unknown> | null | undefined;
+if (response && typeof response.deletionDate === 'string') {
+  // Keep the sample's deletion date consistent with its new event time: now + the pending window.
+  const days = Number(
+    (detail?.requestParameters as Record<string, unknown> | undefined)?.pendingWindowInDays ?? 30,
+  );
+  response.deletionDate = new Date(Date.now() + days * 86_400_000).toISOString();
+}
 
 const port = process.env.PORT || '3000';
 const url = `http://127.0.0.1:${port}/events`;
+const notificationsUrl = `http://127.0.0.1:${port}/notifications`;
+
+/** The notifications the local stack's SNS stand-in holds, or [] when it cannot say. */
+async function notifications(): Promise<unknown[]> {
+  try {
+    const res = await fetch(notificationsUrl);
+    return res.ok ? ((await res.json()) as unknown[]) : [];
+  } catch {
+    return [];
+  }
+}
+
 try {
+  const before = (await notifications()).length;
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -46,6 +67,12 @@ try {
     `${res.status} ${res.headers.get('x-amz-function-error') ? '(function error) ' : ''}${text}`,
   );
   if (!text.endsWith('\n')) process.stdout.write('\n');
+  const published = (await notifications()).slice(before);
+  process.stdout.write(
+    published.length === 0
+      ? 'notifications: none\n'
+      : `notifications (${published.length}):\n${published.map((n) => JSON.stringify(n, null, 2)).join('\n')}\n`,
+  );
   if (res.status !== 200) process.exitCode = 1;
 } catch (e) {
   process.stderr.write(

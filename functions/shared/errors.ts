@@ -7,19 +7,19 @@
 export abstract class AppError extends Error {
   abstract readonly kind: 'BadRequest' | 'NotFound' | 'BadGateway' | 'GatewayTimeout' | 'InternalServerError';
 
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+  /** Each subclass names itself literally: bundles are minified, so constructor names are not kept. */
+  abstract override readonly name: string;
 }
 
 /** Input that cannot be acted on; nothing reached CipherTrust Manager. */
 export class ValidationError extends AppError {
+  override readonly name: string = 'ValidationError';
   readonly kind = 'BadRequest' as const;
 }
 
 /** CipherTrust Manager does not know the key. */
 export class NotFoundError extends AppError {
+  override readonly name: string = 'NotFoundError';
   readonly kind = 'NotFound' as const;
 }
 
@@ -35,6 +35,7 @@ export interface CmErrorDetail {
 
 /** CipherTrust Manager failed after retries, answered something unusable, or refused a call. */
 export class UpstreamError extends AppError {
+  override readonly name: string = 'UpstreamError';
   readonly kind = 'BadGateway' as const;
   readonly detail: CmErrorDetail;
 
@@ -45,14 +46,18 @@ export class UpstreamError extends AppError {
 }
 
 /** CipherTrust Manager refused our credentials (after a fresh secret read and token). */
-export class AuthenticationError extends UpstreamError {}
+export class AuthenticationError extends UpstreamError {
+  override readonly name: string = 'AuthenticationError';
+}
 
 /** The time budget (`CCKM_TIMEOUT_MS` or the Lambda's remaining time) ran out. */
 export class TimeoutError extends AppError {
+  override readonly name: string = 'TimeoutError';
   readonly kind = 'GatewayTimeout' as const;
 }
 
 /** The function is misconfigured (environment or secret); details go to the log only. */
 export class ConfigError extends AppError {
+  override readonly name: string = 'ConfigError';
   readonly kind = 'InternalServerError' as const;
 }

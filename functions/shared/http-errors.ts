@@ -17,9 +17,15 @@ export function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, 
       const response = errorResponse(error);
       if (error instanceof ConfigError) {
         logger.error('configuration error', { error });
+      } else if (error instanceof AppError && response.statusCode < 500) {
+        // The caller's mistake: the reason is enough, a stack trace would only bury it.
+        logger.info('request refused', {
+          status: response.statusCode,
+          errorKind: error.kind,
+          reason: error.message,
+        });
       } else if (error instanceof AppError) {
-        const level = response.statusCode >= 500 ? 'warn' : 'info';
-        logger[level]('request failed', { status: response.statusCode, errorKind: error.kind, error });
+        logger.warn('request failed', { status: response.statusCode, errorKind: error.kind, error });
       } else {
         logger.error('unexpected error', { error: error as Error });
       }
