@@ -206,6 +206,7 @@ export function renderReport(r: BenchResults): string {
           bundleMs: c.bundleMs,
           floorMs: c.floorMs,
           coldImportRatio: c.ratio,
+          minRatio: c.minRatio,
           ...targetCells(find(`coldImportRatio ${name}`)[0]),
         };
       }),

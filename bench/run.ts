@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { BUNDLE_RUNTIME_ENV, type FunctionName } from '../infra/bundling.ts';
@@ -21,7 +22,8 @@ import { round } from './stats.ts';
 
 /**
  * `npm run bench`: every measure of issue 6 in one run, each against its floor, printed as tables
- * (or, with `--json`, as one JSON object on stdout). `--quick` shrinks every size for the smoke test.
+ * (or, with `--json`, as one JSON object on stdout; `--save FILE` also writes that JSON to FILE).
+ * `--quick` shrinks every size for the smoke test.
  * Progress goes to stderr. Everything listens on 127.0.0.1 only, and a watchdog ends a run that hangs.
  */
 
@@ -179,7 +181,12 @@ export async function runBench(
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
+    options: {
+      json: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      // The tables on stdout and the JSON in a file, from one run.
+      save: { type: 'string' },
+    },
   });
   const watchdog = setTimeout(() => {
     process.stderr.write(`bench: still running after ${WATCHDOG_MS / 60_000} minutes; stopping\n`);
@@ -190,7 +197,9 @@ async function main(): Promise<void> {
   const results = await runBench(values.quick ? QUICK : FULL, (line) =>
     process.stderr.write(`[bench] ${line}\n`),
   );
-  process.stdout.write(values.json ? `${JSON.stringify(results, null, 2)}\n` : renderReport(results));
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  if (values.save) await writeFile(values.save, json);
+  process.stdout.write(values.json ? json : renderReport(results));
 }
 
 main().then(

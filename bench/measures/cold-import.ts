@@ -58,6 +58,8 @@ export interface ColdImportFigures {
   readonly bundleMs: number;
   readonly floorMs: number;
   readonly ratio: number;
+  /** Fastest bundle run ÷ fastest floor run: the least disturbed pair on a shared machine. */
+  readonly minRatio: number;
   readonly runs: number;
 }
 
@@ -82,5 +84,11 @@ export async function coldImportRatio(
   }
   const bundleMs = median(own);
   const floorMs = median(base);
-  return { bundleMs: round(bundleMs, 2), floorMs: round(floorMs, 2), ratio: round(bundleMs / floorMs), runs };
+  return {
+    bundleMs: round(bundleMs, 2),
+    floorMs: round(floorMs, 2),
+    ratio: round(bundleMs / floorMs),
+    minRatio: round(Math.min(...own) / Math.min(...base)),
+    runs,
+  };
 }
