@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUNDLE_RUNTIME_ENV, type FunctionName } from '../infra/bundling.ts';
 import { buildBundle, buildFunctionBundles } from '../local/build-bundles.ts';
@@ -85,16 +86,17 @@ function machine(): BenchResults['machine'] {
 export async function runBench(
   settings: BenchSettings,
   progress: (line: string) => void = () => undefined,
+  buildDir: string = BENCH_BUILD_DIR,
 ): Promise<BenchResults> {
   const started = performance.now();
   progress('building the function bundles, their floors and the bench children');
-  const bundles = await buildFunctionBundles(BENCH_BUILD_DIR);
+  const bundles = await buildFunctionBundles(buildDir);
   const names = Object.keys(bundles) as FunctionName[];
   const floors = Object.fromEntries(
-    await Promise.all(names.map(async (name) => [name, await buildFloor(bundles[name])] as const)),
+    await Promise.all(names.map(async (name) => [name, await buildFloor(bundles[name], buildDir)] as const)),
   ) as Record<FunctionName, Awaited<ReturnType<typeof buildFloor>>>;
-  const harness = (await buildBundle('harness', 'bench/children/harness.ts', BENCH_BUILD_DIR)).file;
-  const floorApi = (await buildBundle('floor-api', 'bench/children/floor-api.ts', BENCH_BUILD_DIR)).file;
+  const harness = (await buildBundle('harness', 'bench/children/harness.ts', buildDir)).file;
+  const floorApi = (await buildBundle('floor-api', 'bench/children/floor-api.ts', buildDir)).file;
   const tls = await generateSimulatorTls();
   const { users } = defaultSeed();
 
@@ -186,6 +188,8 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       // The tables on stdout and the JSON in a file, from one run.
       save: { type: 'string' },
+      // Where bundles go (default .build/bench); the smoke test builds into a temporary directory.
+      'build-dir': { type: 'string' },
     },
   });
   const watchdog = setTimeout(() => {
@@ -194,8 +198,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }, WATCHDOG_MS);
   watchdog.unref();
-  const results = await runBench(values.quick ? QUICK : FULL, (line) =>
-    process.stderr.write(`[bench] ${line}\n`),
+  const results = await runBench(
+    values.quick ? QUICK : FULL,
+    (line) => process.stderr.write(`[bench] ${line}\n`),
+    values['build-dir'] ? path.resolve(values['build-dir']) : BENCH_BUILD_DIR,
   );
   const json = `${JSON.stringify(results, null, 2)}\n`;
   if (values.save) await writeFile(values.save, json);

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { BUILD_DIR, type BuiltBundle, buildBundle } from '../../local/build-bundles.ts';
@@ -22,13 +22,24 @@ export interface BundleFigures {
  */
 export const BENCH_BUILD_DIR = path.join(BUILD_DIR, 'bench');
 
-/** Builds the floor bundle of a function: the same third-party imports, the same options, nothing else. */
-export async function buildFloor(bundle: BuiltBundle): Promise<BuiltBundle> {
-  const dir = path.join(BENCH_BUILD_DIR, 'floor-src');
+/**
+ * Builds the floor bundle of a function: the same third-party imports, the same options, nothing else.
+ * Its entry is written inside the project (so the packages resolve from node_modules), in a folder of
+ * this process that is removed afterwards, so concurrent runs never read each other's half-written file.
+ */
+export async function buildFloor(
+  bundle: BuiltBundle,
+  outDir: string = BENCH_BUILD_DIR,
+): Promise<BuiltBundle> {
+  const dir = path.join(BUILD_DIR, 'bench-floor-src', `${process.pid}-${bundle.name}`);
   await mkdir(dir, { recursive: true });
-  const entry = path.join(dir, `${bundle.name}.ts`);
-  await writeFloorEntry(entry, await thirdPartyImports(bundle.metafile));
-  return buildBundle(`floor-${bundle.name}`, entry, BENCH_BUILD_DIR);
+  try {
+    const entry = path.join(dir, `${bundle.name}.ts`);
+    await writeFloorEntry(entry, await thirdPartyImports(bundle.metafile));
+    return await buildBundle(`floor-${bundle.name}`, entry, outDir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** Minified and gzip sizes of a bundle and its floor. */

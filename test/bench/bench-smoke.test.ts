@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../local/build-bundles.ts';
 
 /**
@@ -70,11 +72,16 @@ function badLeaves(value: Json, where = '$'): string[] {
 
 describe('npm run bench -- --quick --json', () => {
   let results: Json;
+  const buildDir = mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-'));
+
+  afterAll(() => {
+    rmSync(buildDir, { recursive: true, force: true });
+  });
 
   beforeAll(async () => {
     const { stdout } = await run(
       path.join(ROOT, 'node_modules/.bin/tsx'),
-      ['bench/run.ts', '--quick', '--json'],
+      ['bench/run.ts', '--quick', '--json', '--build-dir', buildDir],
       {
         cwd: ROOT,
         maxBuffer: 16 * 1024 * 1024,
