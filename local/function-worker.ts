@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { lambdaContext } from './lambda-context.ts';
 
 /*
  * Runs inside a worker thread: one Lambda "container" for one function bundle. Loaded by
@@ -25,20 +26,11 @@ if (typeof mod.handler !== 'function') throw new Error(`${file} exports no handl
 const handler = mod.handler as (event: unknown, context: unknown) => Promise<unknown>;
 
 port.on('message', (msg: InvokeMessage) => {
-  const context = {
-    callbackWaitsForEmptyEventLoop: false,
+  const context = lambdaContext({
     functionName: msg.functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${msg.functionName}`,
-    memoryLimitInMB: '512',
     awsRequestId: msg.requestId,
-    logGroupName: `/aws/lambda/${msg.functionName}`,
-    logStreamName: `local/[$LATEST]${msg.requestId.slice(0, 8)}`,
-    getRemainingTimeInMillis: () => Math.max(0, msg.deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+    deadline: msg.deadline,
+  });
   handler(msg.event, context).then(
     (result) => port.postMessage({ id: msg.id, ok: true, result }),
     (error: unknown) => {

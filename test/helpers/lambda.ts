@@ -1,23 +1,20 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { vi } from 'vitest';
+import { lambdaContext as buildContext } from '../../local/lambda-context.ts';
 
-/** A Lambda context whose remaining time counts down from `remainingMs` in real time. */
-export function lambdaContext(remainingMs = 29_000): Context {
-  const end = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'cckm-deletion-guard-test',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:111122223333:function:cckm-deletion-guard-test',
-    memoryLimitInMB: '256',
+/**
+ * A Lambda context whose remaining time counts down from `remainingMs` in real time; built by the
+ * same code as the local host's, with a fixed request id the tests can look for in log lines.
+ */
+export function lambdaContext(remainingMs = 29_000, options: { functionName?: string } = {}): Context {
+  return buildContext({
+    functionName: options.functionName ?? 'cckm-deletion-guard-test',
     awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-    logGroupName: '/aws/lambda/cckm-deletion-guard-test',
+    deadline: Date.now() + remainingMs,
+    account: '111122223333',
+    memoryLimitInMB: '256',
     logStreamName: '2026/11/28/[$LATEST]test',
-    getRemainingTimeInMillis: () => Math.max(0, end - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  });
 }
 
 /** An API Gateway REST proxy event for one of the guard's routes. */

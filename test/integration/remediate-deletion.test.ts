@@ -16,6 +16,7 @@ import {
   type Simulator,
   startSimulator,
 } from '../../local/simulator/index.ts';
+import { lambdaContext } from '../helpers/lambda.ts';
 import { fixture } from '../unit/domain/remediation-fakes.ts';
 
 /**
@@ -33,21 +34,7 @@ let output: string[];
 const clients: CckmClient[] = [];
 
 function context(remainingMs = 120_000): Context {
-  const end = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'remediate-deletion',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:remediate-deletion',
-    memoryLimitInMB: '512',
-    awsRequestId: 'a1b2c3d4-0000-4000-8000-000000000001',
-    logGroupName: '/aws/lambda/remediate-deletion',
-    logStreamName: '2026/11/28/[$LATEST]integration',
-    getRemainingTimeInMillis: () => Math.max(0, end - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return lambdaContext(remainingMs, { functionName: 'remediate-deletion' });
 }
 
 function sdkConfig() {

@@ -10,6 +10,7 @@ import type { RemediationResult } from '../../functions/domain/remediation-outco
 import { createRemediationHandler } from '../../functions/remediate-deletion.ts';
 import type { PolicyConfig } from '../../functions/shared/config.ts';
 import { AuthenticationError, ConfigError, UpstreamError } from '../../functions/shared/errors.ts';
+import { lambdaContext } from '../helpers/lambda.ts';
 import { FakeCm, fixture, key, policyOf } from './domain/remediation-fakes.ts';
 
 const TOPIC = 'arn:aws:sns:us-west-2:111122223333:cckm-deletion-guard';
@@ -47,21 +48,7 @@ function emfOutcomes(): Record<string, number> {
 }
 
 function context(remainingMs = 60_000): Context {
-  const end = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'remediate-deletion',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-west-2:111122223333:function:remediate-deletion',
-    memoryLimitInMB: '512',
-    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-    logGroupName: '/aws/lambda/remediate-deletion',
-    logStreamName: '2026/11/28/[$LATEST]test',
-    getRemainingTimeInMillis: () => Math.max(0, end - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return lambdaContext(remainingMs, { functionName: 'remediate-deletion' });
 }
 
 function handlerWith(
