@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CckmClient, createCckmClient } from '../../functions/adapters/cckm-client.ts';
 import { createRemediationHandler } from '../../functions/remediate-deletion.ts';
 import { type PolicyConfig, parseConnectionConfig } from '../../functions/shared/config.ts';
@@ -16,7 +16,7 @@ import {
   type Simulator,
   startSimulator,
 } from '../../local/simulator/index.ts';
-import { lambdaContext } from '../helpers/lambda.ts';
+import { captureOutput, lambdaContext } from '../helpers/lambda.ts';
 import { fixture } from '../unit/domain/remediation-fakes.ts';
 
 /**
@@ -30,7 +30,7 @@ const BULK = 150;
 let sim: Simulator;
 let aws: AwsStandIns;
 let topicArn: string;
-let output: string[];
+let output: ReturnType<typeof captureOutput>;
 const clients: CckmClient[] = [];
 
 function context(remainingMs = 120_000): Context {
@@ -107,20 +107,14 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  output = [];
-  const capture = (chunk: string | Uint8Array) => {
-    output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  output = captureOutput();
 });
 
 afterEach(async () => {
-  vi.restoreAllMocks();
+  output.restore();
   // No credential in any log line or message, whatever the test did.
   const published = aws.sns.messages.map((m) => `${m.subject ?? ''}\n${m.message}`);
-  for (const text of [output.join(''), ...published]) {
+  for (const text of [output.text(), ...published]) {
     expect(text).not.toContain(sim.credentials.refreshToken);
     expect(text).not.toContain(sim.credentials.password);
     expect(text).not.toMatch(/eyJhbGci/); // a JWT header
@@ -236,7 +230,7 @@ describe('remediation against the simulator', () => {
         sim.keys.byName('payments').aws_param.KeyID +
         ' (111122223333 us-east-1)',
     ]);
-    expect(output.join('')).toContain('"outcome":"failed"');
+    expect(output.text()).toContain('"outcome":"failed"');
   });
 
   it('still cancels when the SNS stand-in fails to publish', async () => {
@@ -244,6 +238,6 @@ describe('remediation against the simulator', () => {
     const result = await handler()(scheduleEventFor('payments'), context());
     expect(result.summary).toEqual({ cancelled: 1 });
     expect(sim.keys.aws(sim.keys.byName('payments').id)?.KeyState).toBe('Disabled');
-    expect(output.join('')).toContain('"message":"notification failed"');
+    expect(output.text()).toContain('"message":"notification failed"');
   });
 });

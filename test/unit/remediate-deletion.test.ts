@@ -10,7 +10,7 @@ import type { RemediationResult } from '../../functions/domain/remediation-outco
 import { createRemediationHandler } from '../../functions/remediate-deletion.ts';
 import type { PolicyConfig } from '../../functions/shared/config.ts';
 import { AuthenticationError, ConfigError, UpstreamError } from '../../functions/shared/errors.ts';
-import { lambdaContext } from '../helpers/lambda.ts';
+import { captureOutput, lambdaContext } from '../helpers/lambda.ts';
 import { FakeCm, fixture, key, policyOf } from './domain/remediation-fakes.ts';
 
 const TOPIC = 'arn:aws:sns:us-west-2:111122223333:cckm-deletion-guard';
@@ -18,24 +18,16 @@ const SECRET_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2VuLXZhbHVl.sig-DO-NOT-L
 const SECRET_PASSWORD = 'hunter2-correct-horse';
 
 const sns = mockClient(SNSClient);
-let output: string[];
-
-/** Everything Powertools wrote (logs and EMF), one parsed JSON object per line. */
-function lines(): Record<string, unknown>[] {
-  return output
-    .join('')
-    .split('\n')
-    .filter((l) => l.trim().startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
+/** Everything Powertools writes (logs and EMF). */
+let output: ReturnType<typeof captureOutput>;
 
 function auditLines() {
-  return lines().filter((l) => l.message === 'remediation outcome');
+  return output.lines().filter((l) => l.message === 'remediation outcome');
 }
 
 function emfOutcomes(): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const l of lines()) {
+  for (const l of output.lines()) {
     const aws = l._aws as { CloudWatchMetrics?: { Namespace: string; Dimensions: string[][] }[] } | undefined;
     const cw = aws?.CloudWatchMetrics?.[0];
     if (!cw || typeof l.Outcome !== 'number') continue;
@@ -75,17 +67,11 @@ function manyKeys(n: number) {
 beforeEach(() => {
   sns.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'msg-1' });
-  output = [];
-  const capture = (chunk: string | Uint8Array) => {
-    output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  output = captureOutput();
 });
 
 afterEach(() => {
-  vi.restoreAllMocks();
+  output.restore();
 });
 
 describe('remediate-deletion handler', () => {
@@ -191,7 +177,7 @@ describe('remediate-deletion handler', () => {
     expect(result.summary).toEqual({ cancelled: 1 });
     expect(fake.stateChangingCalls()).toHaveLength(1);
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
-    expect(lines()).toContainEqual(
+    expect(output.lines()).toContainEqual(
       expect.objectContaining({
         level: 'WARN',
         message: 'notification failed',
@@ -222,16 +208,18 @@ describe('remediate-deletion handler', () => {
     expect(result.summary).toEqual({ cancelled: 120 });
     expect(fake.maxInFlight).toBe(8);
     expect(
-      lines()
+      output
+        .lines()
         .filter((l) => l.message === 'sweep listing')
         .map((l) => l.page),
     ).toEqual([1, 2, 3]);
     expect(
-      lines()
+      output
+        .lines()
         .filter((l) => l.message === 'sweep progress')
         .map((l) => l.decided),
     ).toEqual([100]);
-    expect(lines().find((l) => l.message === 'remediation summary')).toMatchObject({
+    expect(output.lines().find((l) => l.message === 'remediation summary')).toMatchObject({
       kind: 'sweep',
       keys: 120,
       summary: { cancelled: 120 },
@@ -268,7 +256,7 @@ describe('remediate-deletion handler', () => {
     }
     expect(fake.calls).toEqual([]);
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
-    expect(lines().filter((l) => l.message === 'event ignored')).toHaveLength(5);
+    expect(output.lines().filter((l) => l.message === 'event ignored')).toHaveLength(5);
     expect(emfOutcomes()).toEqual({});
   });
 
@@ -305,7 +293,7 @@ describe('remediate-deletion handler', () => {
     );
     const published = sns.commandCalls(PublishCommand).map((c) => JSON.stringify(c.args[0].input));
     expect(published).toHaveLength(2);
-    for (const text of [output.join(''), ...published]) {
+    for (const text of [output.text(), ...published]) {
       expect(text).not.toContain(SECRET_TOKEN);
       expect(text).not.toContain(SECRET_PASSWORD);
       expect(text.toLowerCase()).not.toContain('bearer');
