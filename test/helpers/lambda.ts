@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { vi } from 'vitest';
+import { API_ROUTES, toApiGatewayEvent } from '../../local/api-gateway.ts';
 import { lambdaContext as buildContext } from '../../local/lambda-context.ts';
 
 /**
@@ -17,61 +18,27 @@ export function lambdaContext(remainingMs = 29_000, options: { functionName?: st
   });
 }
 
-/** An API Gateway REST proxy event for one of the guard's routes. */
+/**
+ * An API Gateway REST proxy event for one of the guard's routes, built by the local API's translation
+ * (`npm start`); `id` is the path parameter exactly as the handler receives it.
+ */
 export function apiEvent(
   resource: string,
-  options: { id?: string; body?: unknown; method?: string; headers?: Record<string, string> } = {},
+  options: { id?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): APIGatewayProxyEvent {
-  const path = options.id === undefined ? resource : resource.replace('{id}', options.id);
-  const body =
-    options.body === undefined
-      ? null
-      : typeof options.body === 'string'
-        ? options.body
-        : JSON.stringify(options.body);
-  return {
-    resource,
-    path,
-    httpMethod: options.method ?? 'POST',
-    headers: { 'content-type': 'application/json', ...options.headers },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: options.id === undefined ? null : { id: options.id },
-    stageVariables: null,
-    body,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '111122223333',
-      apiId: 'local',
-      authorizer: null,
-      protocol: 'HTTP/1.1',
-      httpMethod: options.method ?? 'POST',
-      identity: {
-        accessKey: null,
-        accountId: '111122223333',
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '127.0.0.1',
-        user: null,
-        userAgent: 'vitest',
-        userArn: 'arn:aws:iam::111122223333:user/operator',
-      },
-      path,
-      stage: 'prod',
-      requestId: 'test-request',
-      requestTimeEpoch: Date.now(),
-      resourceId: 'test',
-      resourcePath: resource,
+  const route = API_ROUTES.find((r) => r.resource === resource);
+  if (!route) throw new Error(`no API route ${resource}`);
+  const { id, body } = options;
+  return toApiGatewayEvent(
+    {
+      method: route.method,
+      url: id === undefined ? resource : resource.replace('{id}', encodeURIComponent(id)),
+      headers: { 'content-type': 'application/json', 'user-agent': 'vitest', ...options.headers },
+      body: body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body),
+      sourceIp: '127.0.0.1',
     },
-  };
+    { route, pathParameters: id === undefined ? null : { id } },
+  );
 }
 
 /** Captures everything written to stdout and stderr (where Powertools Logger writes) until restored. */
