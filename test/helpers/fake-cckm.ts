@@ -1,76 +1,152 @@
+import { readFileSync } from 'node:fs';
 import type { CallOptions, CancelResult, CckmApi, PageInfo } from '../../functions/adapters/cckm-api.ts';
 import type { AwsKeyRef } from '../../functions/domain/aws-key-ref.ts';
 import type { CckmKey } from '../../functions/domain/cckm-key.ts';
+import type { PolicyConfig } from '../../functions/shared/config.ts';
 import { NotFoundError } from '../../functions/shared/errors.ts';
 
-/** One recorded call to the fake. */
-export interface FakeCall {
-  readonly method: keyof CckmApi;
-  readonly args: readonly unknown[];
+/**
+ * Test doubles for the domain and handler tests (API route and remediation): a CipherTrust Manager
+ * whose copy of a key can differ from AWS (the stale-cache case), that records every call with its
+ * deadline, pages its listing, can be slowed down to measure concurrency and can fail any call on demand.
+ */
+
+const PENDING = new Set(['PendingDeletion', 'PendingReplicaDeletion']);
+
+export type Method =
+  | 'getKey'
+  | 'findAwsKey'
+  | 'findAwsKeyByAlias'
+  | 'listPendingDeletion'
+  | 'cancelDeletion'
+  | 'enableKey';
+
+export interface Call {
+  readonly method: Method;
+  readonly id?: string;
+  readonly ref?: AwsKeyRef;
+  readonly deadline?: number;
 }
 
-/** Builds a CCKM key record with sensible defaults for tests. */
-export function makeKey(overrides: Partial<CckmKey> & { aws?: Partial<CckmKey['aws_param']> } = {}): CckmKey {
-  const { aws, ...rest } = overrides;
-  const keyId = aws?.KeyID ?? '1234abcd-12ab-34cd-56ef-1234567890ab';
-  const region = rest.region ?? 'us-west-2';
-  const account = aws?.AWSAccountId ?? '111122223333';
+let counter = 0;
+
+/** A CCKM id that is a valid UUID and unique within the test run. */
+export function cckmId(n = ++counter): string {
+  return `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+}
+
+/** A CCKM record for a KMS key; `aws` overrides fields of `aws_param`. */
+export function key(
+  options: {
+    id?: string;
+    keyId?: string;
+    region?: string;
+    account?: string;
+    state?: string;
+    aliases?: string[];
+    tags?: { TagKey: string; TagValue: string }[];
+    gone?: boolean;
+    deletionDate?: string;
+  } = {},
+): CckmKey {
+  const region = options.region ?? 'us-west-2';
+  const account = options.account ?? '111122223333';
+  const keyId = options.keyId ?? '1234abcd-12ab-34cd-56ef-1234567890ab';
+  const state = options.state ?? 'PendingDeletion';
   return {
-    id: '3f2b8c1e-7a4d-4e0b-9c61-2d5e8f9a0b1c',
+    id: options.id ?? cckmId(),
     region,
     kms: 'kms-prod',
-    ...rest,
+    ...(options.gone === undefined ? {} : { gone: options.gone }),
+    ...(options.deletionDate === undefined ? {} : { deletion_date: options.deletionDate }),
     aws_param: {
       KeyID: keyId,
       Arn: `arn:aws:kms:${region}:${account}:key/${keyId}`,
       AWSAccountId: account,
-      KeyState: 'PendingDeletion',
-      Enabled: false,
-      Alias: ['alias/payments'],
-      Tags: [],
-      ...aws,
+      KeyState: state,
+      Enabled: state === 'Enabled',
+      Alias: options.aliases ?? ['alias/payments'],
+      Tags: options.tags ?? [],
     },
   };
 }
 
-/**
- * An in-memory CckmApi that records every call, for domain and handler tests. Keys are looked up by
- * CCKM id and by KeyId + Region; cancel and enable change the stored record as CCKM would.
- */
-export class FakeCckm implements CckmApi {
-  readonly calls: FakeCall[] = [];
-  readonly keys = new Map<string, CckmKey>();
-  /** Errors to throw, by method, once each. */
-  readonly failNext = new Map<keyof CckmApi, Error>();
+/** Builds a policy; defaults are the contract's. */
+export function policyOf(overrides: Partial<PolicyConfig> = {}): PolicyConfig {
+  return {
+    mode: 'remediate',
+    reenable: 'if-previously-enabled',
+    allowedPrincipals: [],
+    exemptTag: { key: 'deletion-guard:exempt', value: 'true' },
+    notifyTopicArn: undefined,
+    ...overrides,
+  };
+}
+
+/** An in-memory CipherTrust Manager plus the AWS truth behind it. */
+export class FakeCm implements CckmApi {
+  readonly calls: Call[] = [];
+  /** CCKM's copy, by CCKM id. */
+  readonly records = new Map<string, CckmKey>();
+  /** The key state in AWS, by CCKM id; defaults to CCKM's copy. */
+  readonly aws = new Map<string, string>();
+  /** Throws this error from the named method (every call, or the ids listed). */
+  readonly failures = new Map<Method, { error: Error; ids?: readonly string[] }>();
+  pageSize = 100;
+  delayMs = 0;
+  inFlight = 0;
+  maxInFlight = 0;
+  /** Called at the start of every call (e.g. to advance a fake clock). */
+  onCall: (method: Method) => void = () => undefined;
 
   constructor(keys: readonly CckmKey[] = []) {
-    for (const key of keys) this.keys.set(key.id, key);
+    for (const k of keys) this.records.set(k.id, k);
   }
 
-  private enter(method: keyof CckmApi, args: unknown[]): void {
-    this.calls.push({ method, args });
-    const error = this.failNext.get(method);
-    if (error) {
-      this.failNext.delete(method);
-      throw error;
-    }
+  /** Makes CCKM's copy stale: AWS has the key in `awsState`, CCKM still shows the record's state. */
+  setAwsState(id: string, awsState: string): void {
+    this.aws.set(id, awsState);
   }
 
-  /** The methods called, in order. */
-  methods(): string[] {
+  stateChangingCalls(): Call[] {
+    return this.calls.filter((c) => c.method === 'cancelDeletion' || c.method === 'enableKey');
+  }
+
+  methods(): Method[] {
     return this.calls.map((c) => c.method);
   }
 
+  private async enter(call: Call): Promise<void> {
+    this.calls.push(call);
+    this.onCall(call.method);
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+      else await Promise.resolve();
+    } finally {
+      this.inFlight -= 1;
+    }
+    const failure = this.failures.get(call.method);
+    if (failure && (failure.ids === undefined || (call.id !== undefined && failure.ids.includes(call.id)))) {
+      throw failure.error;
+    }
+  }
+
+  private awsStateOf(id: string): string | undefined {
+    return this.aws.get(id) ?? this.records.get(id)?.aws_param.KeyState;
+  }
+
   async getKey(id: string, options?: CallOptions): Promise<CckmKey> {
-    this.enter('getKey', [id, options]);
-    const key = this.keys.get(id);
-    if (!key) throw new NotFoundError(`CCKM key ${id} not found`);
-    return key;
+    await this.enter({ method: 'getKey', id, deadline: options?.deadline });
+    const record = this.records.get(id);
+    if (!record) throw new NotFoundError(`CCKM does not know key ${id}`);
+    return record;
   }
 
   async findAwsKey(ref: AwsKeyRef, options?: CallOptions): Promise<CckmKey | undefined> {
-    this.enter('findAwsKey', [ref, options]);
-    return [...this.keys.values()].find(
+    await this.enter({ method: 'findAwsKey', ref, deadline: options?.deadline });
+    return [...this.records.values()].find(
       (k) =>
         k.aws_param.KeyID === ref.keyId &&
         k.region === ref.region &&
@@ -83,40 +159,49 @@ export class FakeCckm implements CckmApi {
     region: string,
     options?: CallOptions,
   ): Promise<CckmKey | undefined> {
-    this.enter('findAwsKeyByAlias' as keyof CckmApi, [alias, region, options]);
-    const name = alias.startsWith('alias/') ? alias : `alias/${alias}`;
-    return [...this.keys.values()].find((k) => k.region === region && k.aws_param.Alias?.includes(name));
+    await this.enter({ method: 'findAwsKeyByAlias', deadline: options?.deadline });
+    return [...this.records.values()].find((k) => k.region === region && k.aws_param.Alias?.includes(alias));
   }
 
   async *listPendingDeletion(
     options?: CallOptions & { onPage?: (info: PageInfo) => void },
   ): AsyncIterable<CckmKey> {
-    this.enter('listPendingDeletion', [options]);
-    const pending = [...this.keys.values()].filter((k) =>
-      ['PendingDeletion', 'PendingReplicaDeletion'].includes(k.aws_param.KeyState),
-    );
-    options?.onPage?.({ page: 1, fetched: pending.length, total: pending.length });
-    yield* pending;
+    const pending = [...this.records.values()].filter((k) => PENDING.has(k.aws_param.KeyState));
+    let page = 0;
+    for (let offset = 0; offset < pending.length || page === 0; offset += this.pageSize) {
+      page += 1;
+      await this.enter({ method: 'listPendingDeletion', deadline: options?.deadline });
+      const slice = pending.slice(offset, offset + this.pageSize);
+      options?.onPage?.({ page, fetched: offset + slice.length, total: pending.length });
+      yield* slice;
+      if (slice.length === 0) break;
+    }
   }
 
   async cancelDeletion(id: string, options?: CallOptions): Promise<CancelResult> {
-    this.enter('cancelDeletion', [id, options]);
-    const key = this.keys.get(id);
-    if (!key) throw new NotFoundError(`CCKM key ${id} not found`);
-    if (!['PendingDeletion', 'PendingReplicaDeletion'].includes(key.aws_param.KeyState)) {
-      return { outcome: 'not-pending' };
-    }
-    const after = { ...key, aws_param: { ...key.aws_param, KeyState: 'Disabled', Enabled: false } };
-    this.keys.set(id, after);
+    await this.enter({ method: 'cancelDeletion', id, deadline: options?.deadline });
+    const record = this.records.get(id);
+    if (!record) throw new NotFoundError(`CCKM does not know key ${id}`);
+    // AWS decides: CM passes KMSInvalidStateException through, which the client maps to not-pending.
+    if (!PENDING.has(this.awsStateOf(id) ?? '')) return { outcome: 'not-pending' };
+    this.aws.set(id, 'Disabled');
+    const after = { ...record, aws_param: { ...record.aws_param, KeyState: 'Disabled', Enabled: false } };
+    this.records.set(id, after);
     return { outcome: 'cancelled', key: after };
   }
 
   async enableKey(id: string, options?: CallOptions): Promise<CckmKey | undefined> {
-    this.enter('enableKey', [id, options]);
-    const key = this.keys.get(id);
-    if (!key) throw new NotFoundError(`CCKM key ${id} not found`);
-    const after = { ...key, aws_param: { ...key.aws_param, KeyState: 'Enabled', Enabled: true } };
-    this.keys.set(id, after);
+    await this.enter({ method: 'enableKey', id, deadline: options?.deadline });
+    const record = this.records.get(id);
+    if (!record) throw new NotFoundError(`CCKM does not know key ${id}`);
+    this.aws.set(id, 'Enabled');
+    const after = { ...record, aws_param: { ...record.aws_param, KeyState: 'Enabled', Enabled: true } };
+    this.records.set(id, after);
     return after;
   }
+}
+
+/** Loads a documented event from test/fixtures/events (a fresh copy each time). */
+export function fixture(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8'));
 }

@@ -16,8 +16,8 @@ import {
   type Simulator,
   startSimulator,
 } from '../../local/simulator/index.ts';
+import { fixture } from '../helpers/fake-cckm.ts';
 import { captureOutput, lambdaContext } from '../helpers/lambda.ts';
-import { fixture } from '../unit/domain/remediation-fakes.ts';
 
 /**
  * The remediation handler (real middy stack, real CipherTrust Manager client over HTTPS, real AWS SDK

@@ -8,7 +8,7 @@ import {
   UpstreamError,
 } from '../../functions/shared/errors.ts';
 import { logger } from '../../functions/shared/logger.ts';
-import { FakeCckm, makeKey } from '../helpers/fake-cckm.ts';
+import { FakeCm, key } from '../helpers/fake-cckm.ts';
 import { apiEvent, captureOutput, lambdaContext } from '../helpers/lambda.ts';
 
 const ID = '3f2b8c1e-7a4d-4e0b-9c61-2d5e8f9a0b1c';
@@ -20,8 +20,8 @@ beforeEach(() => {
 });
 afterEach(() => output.restore());
 
-function setup(keys = [makeKey()]) {
-  const cckm = new FakeCckm(keys);
+function setup(keys = [key({ id: ID })]) {
+  const cckm = new FakeCm(keys);
   const handler = createCancelDeletionHandler({ cckm: () => cckm, logger });
   return { cckm, handler };
 }
@@ -46,8 +46,8 @@ describe('cancel-deletion handler', () => {
     const { handler, cckm } = setup();
     const before = Date.now();
     await handler(apiEvent(ROUTES.byId, { id: ID }), lambdaContext(5_000));
-    for (const call of cckm.calls) {
-      const { deadline } = call.args[1] as { deadline: number };
+    expect(cckm.methods()).toEqual(['getKey', 'cancelDeletion']);
+    for (const { deadline } of cckm.calls) {
       expect(deadline).toBeGreaterThanOrEqual(before + 4_000);
       expect(deadline).toBeLessThanOrEqual(Date.now() + 5_000);
     }
@@ -103,7 +103,7 @@ describe('cancel-deletion handler', () => {
     [new TimeoutError('the time budget of 8000 ms ran out'), 504, 'GatewayTimeout'],
   ])('maps %s to %i', async (error, status, kind) => {
     const { handler, cckm } = setup();
-    cckm.failNext.set('cancelDeletion', error);
+    cckm.failures.set('cancelDeletion', { error });
     const response = await handler(apiEvent(ROUTES.byId, { id: ID }), lambdaContext());
     expect(response.statusCode).toBe(status);
     expect(JSON.parse(response.body)).toEqual({ error: kind, message: error.message });
@@ -126,7 +126,9 @@ describe('cancel-deletion handler', () => {
 
   it('answers 500 with a generic body to an unexpected error', async () => {
     const { handler, cckm } = setup();
-    cckm.failNext.set('getKey', new TypeError('Cannot read properties of undefined (reading aws_param)'));
+    cckm.failures.set('getKey', {
+      error: new TypeError('Cannot read properties of undefined (reading aws_param)'),
+    });
     const response = await handler(apiEvent(ROUTES.byId, { id: ID }), lambdaContext());
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toContain('aws_param');

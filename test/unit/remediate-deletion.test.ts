@@ -10,8 +10,8 @@ import type { RemediationResult } from '../../functions/domain/remediation-outco
 import { createRemediationHandler } from '../../functions/remediate-deletion.ts';
 import type { PolicyConfig } from '../../functions/shared/config.ts';
 import { AuthenticationError, ConfigError, UpstreamError } from '../../functions/shared/errors.ts';
+import { FakeCm, fixture, key, policyOf } from '../helpers/fake-cckm.ts';
 import { captureOutput, lambdaContext } from '../helpers/lambda.ts';
-import { FakeCm, fixture, key, policyOf } from './domain/remediation-fakes.ts';
 
 const TOPIC = 'arn:aws:sns:us-west-2:111122223333:cckm-deletion-guard';
 const SECRET_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2VuLXZhbHVl.sig-DO-NOT-LOG';

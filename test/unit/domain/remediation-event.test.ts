@@ -4,7 +4,7 @@ import {
   describeActor,
   resolveEventKey,
 } from '../../../functions/domain/remediation-event.ts';
-import { fixture } from './remediation-fakes.ts';
+import { fixture } from '../../helpers/fake-cckm.ts';
 
 const SINGLE_ARN = 'arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 

@@ -10,7 +10,7 @@ import {
   TimeoutError,
   UpstreamError,
 } from '../../../functions/shared/errors.ts';
-import { FakeCm, fixture, key, policyOf } from './remediation-fakes.ts';
+import { FakeCm, fixture, key, policyOf } from '../../helpers/fake-cckm.ts';
 
 const SINGLE_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const MRK_KEY_ID = 'mrk-1234abcd12ab34cd56ef1234567890ab';
