@@ -299,6 +299,12 @@ export function renderReport(r: BenchResults): string {
       ],
     ),
   );
+  out.push(
+    table(
+      '4b. Warm ratio of each round alone (guard WARN ÷ floor; the pooled ratio above is the one judged)',
+      w.perRound.map((pr, i) => ({ round: i + 1, p50: pr.p50, p99: pr.p99 })),
+    ),
+  );
   const t = r.tokenEconomy;
   out.push(
     table(

@@ -34,7 +34,7 @@ const FULL: BenchSettings = {
   coldInvokeRuns: 10,
   warmIterations: 2000,
   warmWarmup: 200,
-  warmRounds: 2,
+  warmRounds: 3,
   burstEvents: 1000,
   burstConcurrency: 50,
   sweepSizes: [10, 100, 1000, 10_000],

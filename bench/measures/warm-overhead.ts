@@ -40,6 +40,8 @@ export interface WarmFigures {
   readonly peakRssMb: number;
   readonly iterations: number;
   readonly rounds: number;
+  /** Guard (WARN) ÷ floor of each round alone: how far one pair of processes moves the ratio. */
+  readonly perRound: readonly { readonly p50: number; readonly p99: number }[];
 }
 
 type Side = 'floor' | 'guard' | 'guardInfoLogging';
@@ -63,6 +65,7 @@ export async function warmOverhead(options: WarmOptions): Promise<WarmFigures> {
     const warmupIds = ids.slice(0, options.warmup);
     const timedIds = ids.slice(options.warmup);
     const samples: Record<Side, number[]> = { floor: [], guard: [], guardInfoLogging: [] };
+    const perRound: { p50: number; p99: number }[] = [];
     const logBytes: Record<Side, number> = { floor: 0, guard: 0, guardInfoLogging: 0 };
     let peakRssKb = 0;
     const sides: { side: Side; file: string; env: Readonly<Record<string, string>> }[] = [
@@ -70,8 +73,9 @@ export async function warmOverhead(options: WarmOptions): Promise<WarmFigures> {
       { side: 'guard', file: options.guardFile, env: backends.env },
       { side: 'guardInfoLogging', file: options.guardFile, env: infoEnv },
     ];
-    for (let round = 0; round < options.rounds; round++) {
-      const order = round % 2 === 0 ? sides : [...sides].reverse();
+    for (let pass = 0; pass < options.rounds; pass++) {
+      const order = pass % 2 === 0 ? sides : [...sides].reverse();
+      const roundSamples: Partial<Record<Side, readonly number[]>> = {};
       for (const { side, file, env } of order) {
         backends.repend(ids);
         const { reply, stdoutBytes } = await runChild(
@@ -83,9 +87,16 @@ export async function warmOverhead(options: WarmOptions): Promise<WarmFigures> {
         );
         expectAllCancelled(reply.outcomes, options.iterations, side);
         samples[side].push(...reply.samplesMs);
+        roundSamples[side] = reply.samplesMs;
         logBytes[side] += stdoutBytes;
         if (side === 'guard') peakRssKb = Math.max(peakRssKb, reply.maxRssKb);
       }
+      const g = roundSamples.guard ?? [];
+      const f = roundSamples.floor ?? [];
+      perRound.push({
+        p50: round(quantile(g, 0.5) / quantile(f, 0.5)),
+        p99: round(quantile(g, 0.99) / quantile(f, 0.99)),
+      });
     }
     const figures = (side: Side): SideFigures => ({
       p50Ms: round(quantile(samples[side], 0.5), 3),
@@ -108,6 +119,7 @@ export async function warmOverhead(options: WarmOptions): Promise<WarmFigures> {
       peakRssMb: round(peakRssKb / 1024, 1),
       iterations: options.iterations,
       rounds: options.rounds,
+      perRound,
     };
   } finally {
     await backends.close();
