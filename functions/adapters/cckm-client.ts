@@ -4,12 +4,11 @@ import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import {
   type AwsKeyRef,
-  isAccountId,
   isAliasName,
-  isAwsKeyId,
   isCckmId,
   isRegion,
   parseCckmId,
+  parseKeyIdRef,
 } from '../domain/aws-key-ref.ts';
 import { type CckmKey, isPendingDeletion } from '../domain/cckm-key.ts';
 import type { ConnectionConfig } from '../shared/config.ts';
@@ -372,31 +371,23 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
     },
 
     async findAwsKey(ref: AwsKeyRef, options?: CallOptions) {
-      if (!isAwsKeyId(ref?.keyId)) {
-        throw new ValidationError(
-          'keyId must be an AWS KMS key id (a UUID or mrk- followed by 32 hex digits)',
-        );
-      }
-      if (!isRegion(ref.region))
-        throw new ValidationError('region must be an AWS Region name such as us-east-1');
-      if (ref.account !== undefined && !isAccountId(ref.account)) {
-        throw new ValidationError('account must be a 12-digit AWS account id');
-      }
-      const keyId = ref.keyId.toLowerCase();
+      // The ids go into the query string: checked here, whatever the caller already checked.
+      const { keyId, region, account } = parseKeyIdRef(ref?.keyId, ref?.region, ref?.account);
+      const wanted = keyId.toLowerCase();
       const { records, total } = await listOnce(
-        { keyid: ref.keyId, region: ref.region, limit: PAGE_SIZE },
+        { keyid: keyId, region, limit: PAGE_SIZE },
         budgetEnd(options),
       );
       // CM's filter is trusted only as far as the records prove it: KeyID, Region and account.
       const matches = records.filter(
         (k) =>
-          k.aws_param.KeyID.toLowerCase() === keyId &&
-          k.region === ref.region &&
-          (ref.account === undefined ||
+          k.aws_param.KeyID.toLowerCase() === wanted &&
+          k.region === region &&
+          (account === undefined ||
             k.aws_param.AWSAccountId === undefined ||
-            k.aws_param.AWSAccountId === ref.account),
+            k.aws_param.AWSAccountId === account),
       );
-      return single(matches, total > records.length, `AWS key ${ref.keyId} in ${ref.region}`);
+      return single(matches, total > records.length, `AWS key ${keyId} in ${region}`);
     },
 
     async findAwsKeyByAlias(alias, region, options) {
