@@ -10,7 +10,7 @@ import {
   parseCckmId,
   parseKeyIdRef,
 } from '../domain/aws-key-ref.ts';
-import { type CckmKey, isPendingDeletion } from '../domain/cckm-key.ts';
+import { type CckmKey, isPendingDeletion, PENDING_STATES } from '../domain/cckm-key.ts';
 import type { ConnectionConfig } from '../shared/config.ts';
 import {
   AppError,
@@ -95,7 +95,8 @@ export const MAX_PAGES = 200;
 const MAX_PASSES = 3;
 const KEYS_PATH = '/api/v1/cckm/aws/keys';
 const TOKENS_PATH = '/api/v1/auth/tokens';
-const PENDING_KEY_STATES = ['PendingDeletion', 'PendingReplicaDeletion'] as const;
+// The listing's filter and the check of each listed record (isPendingDeletion) share one set of states.
+const PENDING_KEY_STATES: readonly string[] = [...PENDING_STATES];
 
 // Only the fields the guard relies on are checked; the rest of the record is kept as it came.
 // Optional fields of the wrong type are dropped rather than failing the record.
