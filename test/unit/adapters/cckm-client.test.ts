@@ -529,6 +529,15 @@ describe('findAwsKey', () => {
     await expect(call).rejects.toThrow(`${cckmId(1)} (kms kms-a), ${cckmId(2)} (kms kms-b)`);
   });
 
+  it('fails rather than guess when CCKM holds more matches than it sent', async () => {
+    setup();
+    interceptTokens(h.pool, JWT);
+    interceptList(byKeyId, [keyRecord()], 2);
+    const call = h.client.findAwsKey({ keyId: AWS_KEY_ID, region: REGION });
+    await expect(call).rejects.toBeInstanceOf(UpstreamError);
+    await expect(call).rejects.toThrow(/more than one record for AWS key/);
+  });
+
   it('refuses a list envelope without resources', async () => {
     setup();
     interceptTokens(h.pool, JWT);
@@ -702,6 +711,24 @@ describe('listPendingDeletion', () => {
     expect(ids).toEqual([CCKM_ID]);
   });
 
+  it('refuses a page holding a malformed key record, before yielding any key', async () => {
+    setup();
+    interceptTokens(h.pool, JWT);
+    h.pool.intercept({ path: (p) => p.startsWith('/api/v1/cckm/aws/keys?'), method: 'GET' }).reply(
+      200,
+      { total: 2, resources: [keyRecord(), { id: cckmId(2), region: REGION }] },
+      {
+        headers: JSON_HEADERS,
+      },
+    );
+    const yielded: CckmKey[] = [];
+    const drain = async () => {
+      for await (const key of h.client.listPendingDeletion()) yielded.push(key);
+    };
+    await expect(drain()).rejects.toThrow(/malformed key record/);
+    expect(yielded).toEqual([]);
+  });
+
   it('gives up with UpstreamError after the page cap instead of looping forever', async () => {
     setup();
     interceptTokens(h.pool, JWT);
@@ -788,6 +815,16 @@ describe('cancelDeletion and enableKey', () => {
     interceptTokens(h.pool, JWT);
     interceptCancel(404, { code: 16, codeDesc: 'NCERRResourceNotFound: Resource not found' });
     await expect(h.client.cancelDeletion(CCKM_ID)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it.each([
+    [404, { code: 16, codeDesc: 'NCERRResourceNotFound: Resource not found' }, NotFoundError],
+    [500, { codeDesc: 'NCERRInternalServerError', message: 'KMSInternalException' }, UpstreamError],
+  ])('maps a %i on enable to its error', async (status, body, type) => {
+    setup();
+    interceptTokens(h.pool, JWT);
+    h.pool.intercept({ path: `${KEY_PATH}/enable`, method: 'POST' }).reply(status, JSON.stringify(body));
+    await expect(h.client.enableKey(CCKM_ID)).rejects.toBeInstanceOf(type);
   });
 
   it('enables the key with a bodiless POST and returns the record', async () => {
