@@ -12,6 +12,16 @@ export const FUNCTION_ENTRIES = {
 
 export type FunctionName = keyof typeof FUNCTION_ENTRIES;
 
+/**
+ * Timeouts of the deployed functions, in ms; `npm start` and the bundle tests host them with the same.
+ * The API function stops before API Gateway gives up on an integration (29 s), so its answer arrives;
+ * a sweep decides every pending key in turn, each with its own CipherTrust Manager budget.
+ */
+export const FUNCTION_TIMEOUT_MS: Readonly<Record<FunctionName, number>> = {
+  'cancel-deletion': 28_000,
+  'remediate-deletion': 300_000,
+};
+
 /** ESM bundles need `require` for the few CommonJS dependencies that call it. */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __guardCreateRequire } from 'node:module';const require = __guardCreateRequire(import.meta.url);";

@@ -19,7 +19,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { OUTCOMES } from '../functions/domain/remediation-outcome.ts';
 import type { FunctionName } from './bundling.ts';
-import { FUNCTION_ENTRIES } from './bundling.ts';
+import { FUNCTION_ENTRIES, FUNCTION_TIMEOUT_MS } from './bundling.ts';
 import { GuardFunction } from './constructs/guard-function.ts';
 import type { GuardSettings } from './context.ts';
 import { GUARD_ALARM_PREFIX } from './context.ts';
@@ -47,11 +47,6 @@ export const PENDING_DELETION_METRIC = {
   metricName: 'KMSKeyPendingDeletionErrorCount',
   filterPattern: '{ $.eventSource = kms* && $.errorMessage = "* is pending deletion."}',
 } as const;
-
-/** API Gateway gives up on an integration after 29 s; the function stops first so its answer arrives. */
-const API_FUNCTION_TIMEOUT = Duration.seconds(28);
-/** A sweep decides every pending key in turn, each with its own CipherTrust Manager budget. */
-const REMEDIATION_FUNCTION_TIMEOUT = Duration.minutes(5);
 
 export interface DeletionGuardStackProps extends StackProps {
   readonly settings: GuardSettings;
@@ -169,7 +164,7 @@ export class DeletionGuardStack extends Stack {
       projectRoot,
       description: 'CCKM Deletion Guard: API route, cancels the deletion of one key',
       memorySize: 512,
-      timeout: API_FUNCTION_TIMEOUT,
+      timeout: Duration.millis(FUNCTION_TIMEOUT_MS['cancel-deletion']),
       environment: connectionEnv,
       logRetention,
       tracing: s.tracing,
@@ -183,7 +178,7 @@ export class DeletionGuardStack extends Stack {
       projectRoot,
       description: 'CCKM Deletion Guard: remediation of CloudTrail, alarm and scheduled events',
       memorySize: 512,
-      timeout: REMEDIATION_FUNCTION_TIMEOUT,
+      timeout: Duration.millis(FUNCTION_TIMEOUT_MS['remediate-deletion']),
       environment: {
         ...connectionEnv,
         MODE: s.mode,

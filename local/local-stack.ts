@@ -3,7 +3,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { BUNDLE_RUNTIME_ENV, FUNCTION_ENTRIES, type FunctionName } from '../infra/bundling.ts';
+import {
+  BUNDLE_RUNTIME_ENV,
+  FUNCTION_ENTRIES,
+  FUNCTION_TIMEOUT_MS,
+  type FunctionName,
+} from '../infra/bundling.ts';
 import {
   fromProxyResult,
   INTEGRATION_FAILURE_RESPONSE,
@@ -17,11 +22,8 @@ import { BUILD_DIR, buildBundle, ROOT } from './build-bundles.ts';
 import { FunctionError, type FunctionHost, startFunctionHost } from './function-host.ts';
 import { type Simulator, type SimulatorOptions, startSimulator } from './simulator/index.ts';
 
-/** Timeouts of the deployed functions (infra/deletion-guard-stack.ts). */
-export const FUNCTION_TIMEOUT_MS: Readonly<Record<FunctionName, number>> = {
-  'cancel-deletion': 28_000,
-  'remediate-deletion': 300_000,
-};
+/** Timeouts of the deployed functions, which the hosted ones keep. */
+export { FUNCTION_TIMEOUT_MS };
 
 /** Name of the CipherTrust Manager secret in the Secrets Manager stand-in. */
 export const LOCAL_SECRET_ID = 'cckm/deletion-guard';
