@@ -18,6 +18,12 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { OUTCOMES } from '../functions/domain/remediation-outcome.ts';
+import {
+  DEFAULT_METRICS_NAMESPACE,
+  OUTCOME_DIMENSION,
+  OUTCOME_METRIC as OUTCOME_METRIC_NAME,
+  SERVICE_NAME,
+} from '../functions/shared/telemetry.ts';
 import type { FunctionName } from './bundling.ts';
 import { FUNCTION_ENTRIES, FUNCTION_TIMEOUT_MS } from './bundling.ts';
 import { GuardFunction } from './constructs/guard-function.ts';
@@ -25,17 +31,18 @@ import type { GuardSettings } from './context.ts';
 import { GUARD_ALARM_PREFIX } from './context.ts';
 
 export const STACK_NAME = 'CckmDeletionGuard';
-export const SERVICE_NAME = 'cckm-deletion-guard';
+export { SERVICE_NAME };
 
 /**
- * The EMF metric the dashboard reads. The functions emit, through Powertools Metrics, one data point
- * per decided key: namespace `CckmDeletionGuard`, metric `Outcome` (unit Count, value 1), dimensions
- * `service` = `cckm-deletion-guard` (Powertools' default dimension) and `outcome` = one of OUTCOMES.
+ * The EMF metric the dashboard reads, named by the functions' own constants: namespace
+ * `CckmDeletionGuard`, metric `Outcome` (unit Count, one data point per outcome that occurred in an
+ * invocation, valued at its count), dimensions `service` = `cckm-deletion-guard` (Powertools' default
+ * dimension) and `outcome` = one of OUTCOMES.
  */
 export const OUTCOME_METRIC = {
-  namespace: 'CckmDeletionGuard',
-  metricName: 'Outcome',
-  dimension: 'outcome',
+  namespace: DEFAULT_METRICS_NAMESPACE,
+  metricName: OUTCOME_METRIC_NAME,
+  dimension: OUTCOME_DIMENSION,
 } as const;
 
 /** The outcomes of contract section 4, one dashboard line each: the domain's own list. */

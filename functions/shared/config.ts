@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import { DEFAULT_METRICS_NAMESPACE } from './telemetry.ts';
 
 /**
  * The only reader of `process.env`. Each schema is parsed once, at module load, into a frozen typed
@@ -234,5 +235,5 @@ export const policy: Loaded<PolicyConfig> = load(parsePolicyConfig);
  */
 export const metricsNamespace: string = (() => {
   const v = process.env.POWERTOOLS_METRICS_NAMESPACE?.trim();
-  return v && v.length <= 255 ? v : 'CckmDeletionGuard';
+  return v && v.length <= 255 ? v : DEFAULT_METRICS_NAMESPACE;
 })();

@@ -1,6 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { OutcomeSummary } from '../domain/remediation-outcome.ts';
 import { metricsNamespace } from './config.ts';
+import { OUTCOME_DIMENSION, OUTCOME_METRIC, SERVICE_NAME } from './telemetry.ts';
 
 /**
  * CloudWatch metrics in Embedded Metric Format. The dashboard (infra `OUTCOME_METRIC`) reads metric
@@ -9,13 +10,11 @@ import { metricsNamespace } from './config.ts';
  * a different dimension set would be a different metric to CloudWatch.
  */
 
-export const OUTCOME_METRIC = 'Outcome';
-export const OUTCOME_DIMENSION = 'outcome';
 /** Per invocation, dimension `kind`: how many events of each kind arrived (plus Powertools' `service`). */
 export const EVENT_METRIC = 'Events';
 
 /** The one metrics instance of a function, flushed by the `logMetrics` middleware. */
-export const metrics = new Metrics({ namespace: metricsNamespace, serviceName: 'cckm-deletion-guard' });
+export const metrics = new Metrics({ namespace: metricsNamespace, serviceName: SERVICE_NAME });
 
 /** Emits one `Outcome` datapoint per outcome that occurred, valued at its count. */
 export function recordOutcomes(target: Metrics, kind: string, summary: OutcomeSummary): void {

@@ -1,0 +1,13 @@
+/**
+ * The names the functions log and emit metrics under. The stack's environment and dashboard read the
+ * same constants: a dashboard built from other names would stay empty without any error.
+ */
+
+/** Powertools `service` of every log line and metric (contract: fixed). */
+export const SERVICE_NAME = 'cckm-deletion-guard';
+/** CloudWatch namespace of the metrics when `POWERTOOLS_METRICS_NAMESPACE` does not name one. */
+export const DEFAULT_METRICS_NAMESPACE = 'CckmDeletionGuard';
+/** Metric counting decided keys (unit Count, statistic Sum), one data point per outcome per invocation. */
+export const OUTCOME_METRIC = 'Outcome';
+/** Dimension of `OUTCOME_METRIC` holding the outcome name, next to Powertools' `service`. */
+export const OUTCOME_DIMENSION = 'outcome';
