@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { FUNCTION_TIMEOUT_MS } from '../../infra/bundling.ts';
 import { benchContext, cancelByIdEvent } from './lambda.ts';
 import type { ChildReply, ChildRequest, Counts } from './protocol.ts';
 
@@ -10,9 +11,9 @@ import type { ChildReply, ChildRequest, Counts } from './protocol.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
-/** Deployed timeouts (infra/deletion-guard-stack.ts): the context counts down from these. */
-const API_TIMEOUT_MS = 28_000;
-const REMEDIATION_TIMEOUT_MS = 300_000;
+// The context counts down from the deployed timeouts (a constants-only module: nothing else is loaded).
+const API_TIMEOUT_MS = FUNCTION_TIMEOUT_MS['cancel-deletion'];
+const REMEDIATION_TIMEOUT_MS = FUNCTION_TIMEOUT_MS['remediate-deletion'];
 
 const base = () => ({ node: process.version, maxRssKb: process.resourceUsage().maxRSS });
 
