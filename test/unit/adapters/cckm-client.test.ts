@@ -357,6 +357,13 @@ describe('retries', () => {
     expect(Date.now() - started).toBeLessThan(1500);
   });
 
+  it('throws TimeoutError for a deadline already passed, without reading the secret or sending', async () => {
+    setup();
+    await expect(h.client.getKey(CCKM_ID, { deadline: h.now() - 1 })).rejects.toBeInstanceOf(TimeoutError);
+    expect(h.sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 0);
+    expect(h.client.stats()).toMatchObject({ secretReads: 0, requests: 0 });
+  });
+
   it('keeps the budget within the caller deadline', async () => {
     setup({ realTime: true });
     interceptTokens(h.pool, JWT);
