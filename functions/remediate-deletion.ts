@@ -12,6 +12,7 @@ import { createSnsNotifier } from './adapters/notifier.ts';
 import { assertComplete, remediate } from './domain/remediation.ts';
 import type { OutcomeRecord, RemediationResult } from './domain/remediation-outcome.ts';
 import { connection, type Loaded, type PolicyConfig, policy, requireConfig } from './shared/config.ts';
+import { deadlineOf } from './shared/deadline.ts';
 import { logger } from './shared/logger.ts';
 import { metrics, recordOutcomes } from './shared/metrics.ts';
 
@@ -54,7 +55,7 @@ export function createRemediationHandler(deps: RemediationDeps) {
           ? createSnsNotifier({ client: deps.sns, topicArn: config.notifyTopicArn, logger: deps.logger })
           : undefined,
         now,
-        deadline: now() + context.getRemainingTimeInMillis() - (deps.safetyMarginMs ?? SAFETY_MARGIN_MS),
+        deadline: deadlineOf(context, now(), deps.safetyMarginMs ?? SAFETY_MARGIN_MS),
         concurrency: deps.concurrency,
         minKeyBudgetMs: deps.minKeyBudgetMs,
       });
