@@ -3,8 +3,8 @@
  * validation is unit-tested without synthesizing, and every message names the context key to fix.
  */
 
-export type Mode = 'remediate' | 'detect';
-export type Reenable = 'never' | 'always' | 'if-previously-enabled';
+// The functions' own policy types (type-only: nothing of the function code loads into the CDK app).
+import type { Mode, Reenable } from '../functions/shared/config.ts';
 
 /** Alarm names the alarm rule matches: exact names and name prefixes. */
 export interface AlarmNameMatch {
