@@ -31,6 +31,7 @@ import {
   detailOf,
   isCmFailure,
   networkErrorOf,
+  scrubDetail,
   sendOnce,
   upstreamErrorOf,
 } from './cm-http.ts';
@@ -140,6 +141,12 @@ export function isNotPendingDetail(detail: CmErrorDetail): boolean {
   );
 }
 
+/** The secret values a token request sends, so CM's answer to it can be scrubbed of them. */
+function credentialValues(secret: CckmSecret): string[] {
+  const c = secret.credential;
+  return c.kind === 'refresh_token' ? [c.refreshToken] : c.kind === 'password' ? [c.password] : [c.token];
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Creates the CipherTrust Manager client; warns once when TLS verification is off. */
@@ -242,14 +249,14 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
   ): Promise<TokenGrant> {
     const label = `POST ${TOKENS_PATH}`;
     const response = await send(secret, { method: 'POST', path: TOKENS_PATH, body }, undefined, label, end);
+    const detail = scrubDetail(detailOf(response), credentialValues(secret));
     if (response.status === 401 || response.status === 403) {
-      const detail = detailOf(response);
       throw new AuthenticationError(
         `CipherTrust Manager refused the credentials in secret ${config.secretId} (${[detail.status, detail.codeDesc].filter(Boolean).join(' ')})`,
         detail,
       );
     }
-    if (isCmFailure(response)) throw upstreamErrorOf(response, label);
+    if (isCmFailure(response)) throw upstreamErrorOf(response, label, detail);
     const grant = grantSchema.safeParse(response.json);
     if (!grant.success) {
       throw new UpstreamError(`CipherTrust Manager answered ${label} without a usable jwt`, {

@@ -128,8 +128,11 @@ export function detailOf(response: CmResponse): CmErrorDetail {
 }
 
 /** Builds the UpstreamError for a failed response; the message names the call, status and codeDesc. */
-export function upstreamErrorOf(response: CmResponse, label: string): UpstreamError {
-  const detail = detailOf(response);
+export function upstreamErrorOf(
+  response: CmResponse,
+  label: string,
+  detail: CmErrorDetail = detailOf(response),
+): UpstreamError {
   const parts = [`${detail.status}`, detail.codeDesc, detail.cmMessage].filter(Boolean).join(' ');
   return new UpstreamError(`CipherTrust Manager failed ${label}: ${parts}`, detail);
 }
@@ -171,4 +174,23 @@ export async function sendOnce(
   });
   const text = await readCappedBody(response.body, response.headers['content-length']);
   return { status: response.statusCode, headers: response.headers, ...parseJsonBody(text) };
+}
+
+/**
+ * The detail with every occurrence of the given values replaced by `[redacted]`. CipherTrust
+ * Manager's error text is the server's own words; on the token endpoint it could echo what was
+ * sent, and that text goes on into API bodies, logs and notifications.
+ */
+export function scrubDetail(detail: CmErrorDetail, values: readonly string[]): CmErrorDetail {
+  const scrub = (text: string | undefined) =>
+    text === undefined
+      ? undefined
+      : values.reduce((t, v) => (v.length > 0 ? t.split(v).join('[redacted]') : t), text);
+  const codeDesc = scrub(detail.codeDesc);
+  const cmMessage = scrub(detail.cmMessage);
+  return {
+    ...(detail.status === undefined ? {} : { status: detail.status }),
+    ...(codeDesc === undefined ? {} : { codeDesc }),
+    ...(cmMessage === undefined ? {} : { cmMessage }),
+  };
 }

@@ -255,6 +255,33 @@ describe('tokens', () => {
     await expect(h.client.getKey(CCKM_ID)).rejects.toThrow(/without a usable jwt/);
   });
 
+  it('scrubs a credential that CM echoes in a refused grant from the error', async () => {
+    setup({ secret: { username: 'guard', password: PASSWORD } });
+    h.pool.intercept({ path: '/api/v1/auth/tokens', method: 'POST' }).reply(401, {
+      codeDesc: `NCERRUnauthorizedAccess: bad password ${PASSWORD}`,
+      message: `user guard with password ${PASSWORD} not found`,
+    });
+    const error = await h.client.getKey(CCKM_ID).catch((e: unknown) => e as AuthenticationError);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect(JSON.stringify({ message: error.message, detail: error.detail })).not.toContain(PASSWORD);
+    expect(error.detail.codeDesc).toBe('NCERRUnauthorizedAccess');
+    expect(error.detail.cmMessage).toContain('[redacted]');
+  });
+
+  it('scrubs the refresh token that CM echoes in a failed grant from the error', async () => {
+    setup();
+    h.pool
+      .intercept({ path: '/api/v1/auth/tokens', method: 'POST' })
+      .reply(500, {
+        codeDesc: 'NCERRInternalServerError',
+        message: `cannot parse refresh_token ${REFRESH_TOKEN}`,
+      });
+    const error = await h.client.getKey(CCKM_ID).catch((e: unknown) => e as UpstreamError);
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error.message).toContain('cannot parse refresh_token [redacted]');
+    expect(JSON.stringify({ message: error.message, detail: error.detail })).not.toContain(REFRESH_TOKEN);
+  });
+
   it('never logs a token, refresh token, password or Authorization header', async () => {
     setup({ secret: { username: 'guard', password: PASSWORD } });
     h.pool.intercept({ path: '/api/v1/auth/tokens', method: 'POST' }).reply(200, { jwt: JWT });
