@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { AppError, ConfigError } from './errors.ts';
+import { AppError, ConfigError, UpstreamError } from './errors.ts';
 import { errorResponse } from './http.ts';
 
 /**
@@ -25,11 +25,31 @@ export function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, 
           reason: error.message,
         });
       } else if (error instanceof AppError) {
-        logger.warn('request failed', { status: response.statusCode, errorKind: error.kind, error });
+        // Upstream trouble: what CM said and the cause's name and code, not the whole cause object
+        // (a TLS failure's cause carries the peer certificate, which only bloats the line).
+        logger.warn('request failed', {
+          status: response.statusCode,
+          errorKind: error.kind,
+          errorName: error.name,
+          reason: error.message,
+          ...(error instanceof UpstreamError && { detail: error.detail }),
+          ...(error.cause !== undefined && { cause: describeCause(error.cause) }),
+        });
       } else {
         logger.error('unexpected error', { error: error as Error });
       }
       request.response = response;
     },
+  };
+}
+
+/** Name, code and message of an error's cause, clipped: enough to diagnose, never a whole object. */
+function describeCause(cause: unknown): Record<string, string> {
+  if (!(cause instanceof Error)) return { message: String(cause).slice(0, 300) };
+  const code = (cause as { code?: unknown }).code;
+  return {
+    name: cause.name,
+    message: cause.message.slice(0, 300),
+    ...(typeof code === 'string' && { code }),
   };
 }

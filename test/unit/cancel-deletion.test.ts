@@ -109,6 +109,30 @@ describe('cancel-deletion handler', () => {
     expect(JSON.parse(response.body)).toEqual({ error: kind, message: error.message });
   });
 
+  it('logs an upstream failure with what CM said and its cause in brief, not the whole cause', async () => {
+    const cause = Object.assign(new Error('self-signed certificate in certificate chain'), {
+      code: 'SELF_SIGNED_CERT_IN_CHAIN',
+      cert: { raw: 'PEER-CERTIFICATE-BYTES' },
+    });
+    const error = new UpstreamError(
+      'CipherTrust Manager failed GET /api/v1/cckm/aws/keys/x: 503 NCERRServiceUnavailable',
+      { status: 503, codeDesc: 'NCERRServiceUnavailable' },
+      { cause },
+    );
+    const { handler, cckm } = setup();
+    cckm.failures.set('getKey', { error });
+    const response = await handler(apiEvent(ROUTES.byId, { id: ID }), lambdaContext());
+    expect(response.statusCode).toBe(502);
+    const line = output.lines().find((l) => l.message === 'request failed');
+    expect(line).toMatchObject({
+      status: 502,
+      errorName: 'UpstreamError',
+      detail: { status: 503, codeDesc: 'NCERRServiceUnavailable' },
+      cause: { name: 'Error', code: 'SELF_SIGNED_CERT_IN_CHAIN' },
+    });
+    expect(output.text()).not.toContain('PEER-CERTIFICATE-BYTES');
+  });
+
   it('answers 500 with a generic body to a configuration error and logs the details', async () => {
     const handler = createCancelDeletionHandler({
       cckm: () => {

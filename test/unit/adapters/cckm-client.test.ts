@@ -261,7 +261,10 @@ describe('tokens', () => {
       codeDesc: `NCERRUnauthorizedAccess: bad password ${PASSWORD}`,
       message: `user guard with password ${PASSWORD} not found`,
     });
-    const error = await h.client.getKey(CCKM_ID).catch((e: unknown) => e as AuthenticationError);
+    const error = (await h.client.getKey(CCKM_ID).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as AuthenticationError;
     expect(error).toBeInstanceOf(AuthenticationError);
     expect(JSON.stringify({ message: error.message, detail: error.detail })).not.toContain(PASSWORD);
     expect(error.detail.codeDesc).toBe('NCERRUnauthorizedAccess');
@@ -270,13 +273,14 @@ describe('tokens', () => {
 
   it('scrubs the refresh token that CM echoes in a failed grant from the error', async () => {
     setup();
-    h.pool
-      .intercept({ path: '/api/v1/auth/tokens', method: 'POST' })
-      .reply(500, {
-        codeDesc: 'NCERRInternalServerError',
-        message: `cannot parse refresh_token ${REFRESH_TOKEN}`,
-      });
-    const error = await h.client.getKey(CCKM_ID).catch((e: unknown) => e as UpstreamError);
+    h.pool.intercept({ path: '/api/v1/auth/tokens', method: 'POST' }).reply(500, {
+      codeDesc: 'NCERRInternalServerError',
+      message: `cannot parse refresh_token ${REFRESH_TOKEN}`,
+    });
+    const error = (await h.client.getKey(CCKM_ID).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as UpstreamError;
     expect(error).toBeInstanceOf(UpstreamError);
     expect(error.message).toContain('cannot parse refresh_token [redacted]');
     expect(JSON.stringify({ message: error.message, detail: error.detail })).not.toContain(REFRESH_TOKEN);
