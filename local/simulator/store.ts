@@ -108,6 +108,8 @@ interface RecordState {
   updatedAt: string;
   syncedAt: string;
   syncedAtMs: number;
+  /** The change sequence number of the AWS truth this copy was taken at. */
+  syncedSeq: number;
   name?: string;
   cached: AwsKeyTruth;
 }
@@ -115,6 +117,11 @@ interface RecordState {
 interface TruthState {
   truth: AwsKeyTruth;
   changedAtMs: number;
+  /**
+   * Monotonic change number: two changes, or a change and a sync, can fall in the same millisecond,
+   * so staleness is decided on this, not on timestamps (which made auto-sync miss a change).
+   */
+  changedSeq: number;
 }
 
 /** Deterministic UUID-shaped id from a seed string, so seeded keys keep their ids across runs. */
@@ -147,6 +154,7 @@ export class KeyStore {
   readonly #truths = new Map<string, TruthState>();
   readonly #records = new Map<string, RecordState>();
   readonly #kmsIds = new Map<string, string>();
+  #seq = 0;
   readonly #now: () => number;
   /** Lazy auto-sync: a record whose truth changed at least this long ago reads as synced. */
   autoSyncMs: number | undefined;
@@ -206,7 +214,7 @@ export class KeyStore {
           })),
         };
       }
-      state = { truth, changedAtMs: nowMs };
+      state = { truth, changedAtMs: nowMs, changedSeq: ++this.#seq };
       this.#truths.set(arn, state);
     }
     if (seed.managed === false) return undefined;
@@ -227,6 +235,7 @@ export class KeyStore {
       updatedAt: iso,
       syncedAt: iso,
       syncedAtMs: seed.staleCache ? nowMs - 1 : nowMs,
+      syncedSeq: seed.staleCache ? state.changedSeq - 1 : state.changedSeq,
       name: seed.name,
       cached,
     });
@@ -245,7 +254,7 @@ export class KeyStore {
   #autoSync(rec: RecordState): void {
     if (this.autoSyncMs === undefined) return;
     const t = this.#truths.get(rec.arn);
-    if (t && t.changedAtMs > rec.syncedAtMs && this.#now() - t.changedAtMs >= this.autoSyncMs) {
+    if (t && t.changedSeq > rec.syncedSeq && this.#now() - t.changedAtMs >= this.autoSyncMs) {
       this.#syncRecord(rec);
     }
   }
@@ -254,7 +263,10 @@ export class KeyStore {
     const t = this.#truths.get(rec.arn);
     const nowMs = this.#now();
     const iso = new Date(nowMs).toISOString();
-    if (t) rec.cached = clone(t.truth);
+    if (t) {
+      rec.cached = clone(t.truth);
+      rec.syncedSeq = t.changedSeq;
+    }
     rec.updatedAt = iso;
     rec.syncedAt = iso;
     rec.syncedAtMs = nowMs;
@@ -330,6 +342,7 @@ export class KeyStore {
     if (!t) throw new Error(`no AWS key ${idOrArn}`);
     Object.assign(t.truth, clone(patch));
     t.changedAtMs = this.#now();
+    t.changedSeq = ++this.#seq;
   }
 
   /** Test hook: schedules deletion directly in AWS, bypassing CCKM, so CCKM's copy is stale. */
@@ -388,6 +401,7 @@ export class KeyStore {
       truth.DeletionDate = new Date(this.#now() + days * 86_400_000).toISOString();
     }
     t.changedAtMs = this.#now();
+    t.changedSeq = ++this.#seq;
   }
 
   /** CCKM cancel-deletion: acts on the AWS truth (CCKM calls KMS), then updates the cached copy. */
@@ -403,6 +417,7 @@ export class KeyStore {
     delete t.truth.DeletionDate;
     delete t.truth.PendingDeletionWindowInDays;
     t.changedAtMs = this.#now();
+    t.changedSeq = ++this.#seq;
     this.#syncRecord(rec);
     return this.#view(rec);
   }
@@ -418,6 +433,7 @@ export class KeyStore {
     t.truth.Enabled = enabled;
     t.truth.KeyState = enabled ? 'Enabled' : 'Disabled';
     t.changedAtMs = this.#now();
+    t.changedSeq = ++this.#seq;
     this.#syncRecord(rec);
     return this.#view(rec);
   }
