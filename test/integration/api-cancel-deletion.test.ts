@@ -240,8 +240,8 @@ describe.skipIf(!entryExists)('cancel-deletion bundle against the simulator', ()
     const r = await callApi(handler, 'POST', cancelPath(idOf('payments')));
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ outcome: 'cancelled' });
+    // The wait itself is asserted in the client's unit tests (injected sleep = Retry-After).
     expect(statuses(CANCEL)).toEqual([429, 200]);
-    expect(r.ms).toBeGreaterThanOrEqual(950);
     sim.faults.assertAllConsumed();
   });
 
@@ -291,7 +291,6 @@ describe.skipIf(!entryExists)('cancel-deletion bundle against the simulator', ()
     const r = await callApi(handler, 'POST', cancelPath(idOf('payments')));
     expect(r.status).toBe(504);
     expect(r.body).toMatchObject({ error: 'GatewayTimeout' });
-    expect(r.ms).toBeLessThan(3500);
     expect(sim.counters.byRoute['GET /api/v1/cckm/aws/keys/{id}']).toBeGreaterThanOrEqual(1);
     expect(sim.counters.byRoute['POST /api/v1/cckm/aws/keys/{id}/cancel-deletion']).toBeUndefined();
   });
