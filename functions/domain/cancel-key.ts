@@ -30,32 +30,28 @@ export async function cancelKey(
 ): Promise<CancelResponse> {
   const before = await lookUp(cckm, command, options);
   const result = await cckm.cancelDeletion(before.id, options);
-  if (result.outcome === 'not-pending') {
-    return {
-      id: before.id,
-      arn: before.aws_param.Arn,
-      outcome: 'not-pending',
-      keyState: before.aws_param.KeyState,
-      enabled: isEnabled(before),
-    };
-  }
+  if (result.outcome === 'not-pending') return respond(before, 'not-pending', before, 'Disabled');
   if (command.enable) {
     const after = await cckm.enableKey(before.id, options);
-    return {
-      id: before.id,
-      arn: before.aws_param.Arn,
-      outcome: 'cancelled',
-      keyState: after?.aws_param.KeyState ?? 'Enabled',
-      enabled: after ? isEnabled(after) : true,
-    };
+    return respond(before, 'cancelled', after, 'Enabled');
   }
+  // A cancel leaves the key Disabled (reference: cancel-deletion); CM's record says so when it returns one.
+  return respond(before, 'cancelled', result.key, 'Disabled');
+}
+
+/** The 200 body: the state from CM's latest record when it sent one, else the state the call leaves. */
+function respond(
+  before: CckmKey,
+  outcome: CancelResponse['outcome'],
+  latest: CckmKey | undefined,
+  assumed: 'Enabled' | 'Disabled',
+): CancelResponse {
   return {
     id: before.id,
     arn: before.aws_param.Arn,
-    outcome: 'cancelled',
-    // A cancel leaves the key Disabled (reference: cancel-deletion); CM's record says so when it returns one.
-    keyState: result.key?.aws_param.KeyState ?? 'Disabled',
-    enabled: result.key ? isEnabled(result.key) : false,
+    outcome,
+    keyState: latest?.aws_param.KeyState ?? assumed,
+    enabled: latest ? isEnabled(latest) : assumed === 'Enabled',
   };
 }
 
