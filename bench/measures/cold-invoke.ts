@@ -57,32 +57,28 @@ export async function coldInvoke(options: ColdInvokeOptions): Promise<ColdInvoke
     let guardReads = 0;
     let guardGrants = 0;
     for (let i = 0; i < options.runs; i++) {
+      const coldRun = async (file: string, side: 'floor' | 'guard') => {
+        backends.repend([id]);
+        const { reply } = await runChild(
+          options.harness,
+          { mode: 'cold-invoke', file, id },
+          backends.env,
+          'cold-invoke',
+          60_000,
+        );
+        expectCancelled(reply.outcomes, side);
+        return reply;
+      };
       const steps = [
         async () => {
-          backends.repend([id]);
-          const { reply } = await runChild(
-            options.harness,
-            { mode: 'cold-invoke', file: options.floorFile, id },
-            backends.env,
-            'cold-invoke',
-            60_000,
-          );
-          expectCancelled(reply.outcomes, 'floor');
+          const reply = await coldRun(options.floorFile, 'floor');
           floor.push(reply.ms);
           floorImport.push(reply.importMs);
         },
         async () => {
-          backends.repend([id]);
           const reads = backends.secretReads();
           const grants = backends.tokenGrants();
-          const { reply } = await runChild(
-            options.harness,
-            { mode: 'cold-invoke', file: options.guardFile, id },
-            backends.env,
-            'cold-invoke',
-            60_000,
-          );
-          expectCancelled(reply.outcomes, 'guard');
+          const reply = await coldRun(options.guardFile, 'guard');
           guard.push(reply.ms);
           guardImport.push(reply.importMs);
           guardReads += backends.secretReads() - reads;
