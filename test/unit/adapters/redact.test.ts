@@ -66,7 +66,7 @@ describe('redactAndClip', () => {
     const out = redactAndClip(text, createRedactor([TOKEN]), 500);
     expect(out).toBe(`${'x'.repeat(490)}${REDACTED}`);
     expect(redactAndClip(`${text}${'y'.repeat(20)}`, createRedactor([TOKEN]), 500)).toBe(
-      `${'x'.repeat(490)}${REDACTED}${'y'.repeat(20)}`.slice(0, 500) + '...',
+      `${`${'x'.repeat(490)}${REDACTED}${'y'.repeat(20)}`.slice(0, 500)}...`,
     );
   });
 });
