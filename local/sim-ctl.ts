@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import { parseFaultArg } from './simulator/fault-cli.ts';
+import { parseFaultArg, shorthandFault } from './simulator/fault-cli.ts';
 import { SIMULATOR_STATE_FILE, type SimulatorStateFile } from './state-dir.ts';
 
 /*
@@ -12,14 +12,32 @@ import { SIMULATOR_STATE_FILE, type SimulatorStateFile } from './state-dir.ts';
  *   npx tsx local/sim-ctl.ts expire-tokens | clear-faults | reset | state | keys
  *   npx tsx local/sim-ctl.ts schedule-in-aws <cckm id or seeded name> [days]
  *   npx tsx local/sim-ctl.ts advance-clock <seconds> | generate-pending <count> | sync <id or name>
+ *   npx tsx local/sim-ctl.ts echo 502 html with-auth /api/v1/auth/tokens | lose-answer | refuse-cancel
+ *   npx tsx local/sim-ctl.ts start-sync eu-west-1 us-east-1 | sync-jobs | complete-sync | counters
  * --url and --ca default to what the running simulator wrote in .local-state/simulator.json.
  */
 
 const USAGE = `usage: npx tsx local/sim-ctl.ts [--url https://127.0.0.1:8443] [--ca file.pem] <command> [args]
 commands:
-  state                                  counters, request log and fault table
+  state                                  counters, request log, fault table and sync jobs
+  counters                               counters only (token grants and requests by grant type,
+                                         the last password grant's fields, requests per route, sync jobs)
   keys                                   every CCKM record with its AWS truth
   fault "<METHOD> <path-glob> status=503 times=2 retryAfter=1 | delayMs=9000 | reset"
+      more keys: echo=body|body+authorization echoFormat=json|text|html|urlencoded take-effect
+                 kmsError="<text>" kmsException=<name> tamper=<kind> tamperIndex=<n>
+  echo <status> [json|text|html|urlencoded] [with-auth] [path-glob]
+                                         answer <status> with text that echoes the request body
+                                         (and the Authorization header); default path * (any)
+  lose-answer [<status>|reset] [path-glob]
+                                         the next cancel takes effect, then 504 (or the connection drops)
+  refuse-cancel ["<text>"]               the next cancel is refused with KMSInvalidStateException: <text>,
+                                         nothing changes; default "{arn} is pending deletion." ({arn},
+                                         {keyId}, {id} are filled in)
+  tamper missing-arn|non-uuid-id [index] the next listing has one malformed record (default the first)
+  tamper ignore-keystate                 the next listing ignores keystate (returns every key)
+  tamper other-id                        the next GET /keys/{id} answers with another id
+      each shorthand takes extras such as times=3 (times=-1: until clear-faults)
   clear-faults
   expire-tokens                          every issued bearer token is expired from now on
   reset                                  faults, log, counters and inventory back to the seed
@@ -27,6 +45,12 @@ commands:
   sync <id|name>                         bring CCKM's copy of one key up to date
   advance-clock <seconds>
   generate-pending <count>
+  start-sync <region>... | start-sync all
+                                         start a CCKM synchronization job (as POST
+                                         /api/v1/cckm/aws/synchronization-jobs would; 409 if one runs)
+  sync-jobs                              every synchronization job since the last reset
+  complete-sync [job id]                 complete running jobs now (CCKM's copies refreshed)
+  sync-delay <ms>                        delay from start to completion of later jobs (default 200)
 `;
 
 /** Sends one control request and returns the status and parsed body. */
@@ -96,6 +120,33 @@ async function main(): Promise<void> {
       break;
     case 'fault':
       result = await simControl(target, 'POST', '/__sim/faults', parseFaultArg(args.join(' ')));
+      break;
+    case 'echo':
+    case 'lose-answer':
+    case 'refuse-cancel':
+    case 'tamper':
+      result = await simControl(target, 'POST', '/__sim/faults', shorthandFault(command, args));
+      break;
+    case 'counters':
+      result = await simControl(target, 'GET', '/__sim/counters');
+      break;
+    case 'start-sync':
+      if (args.length === 0) throw new Error('start-sync: give Regions, or all');
+      result = await simControl(
+        target,
+        'POST',
+        '/__sim/sync-jobs',
+        args[0] === 'all' ? { synchronize_all: true } : { regions: args },
+      );
+      break;
+    case 'sync-jobs':
+      result = await simControl(target, 'GET', '/__sim/sync-jobs');
+      break;
+    case 'complete-sync':
+      result = await simControl(target, 'POST', '/__sim/sync-jobs/complete', args[0] ? { id: args[0] } : {});
+      break;
+    case 'sync-delay':
+      result = await simControl(target, 'POST', '/__sim/sync-jobs/delay', { ms: Number(args[0]) });
       break;
     case 'clear-faults':
       result = await simControl(target, 'DELETE', '/__sim/faults');

@@ -4,65 +4,25 @@
  * rule with hits left applies. The same shape is accepted over HTTP at `POST /__sim/faults`.
  */
 
-/** A fault rule. At least one of `status`, `reset` or `delayMs` says what to do. */
-export interface FaultSpec {
-  /** HTTP method to match, e.g. `POST`; any method when absent. */
-  readonly method?: string;
-  /**
-   * Path to match (without query): a glob where `*` matches any run of characters, e.g.
-   * `/api/v1/cckm/aws/keys/*\/cancel-deletion`, or a RegExp (programmatic use only). Default `*`.
-   */
-  readonly path?: string | RegExp;
-  /** Only requests whose body contains this text. */
-  readonly bodyIncludes?: string;
-  /** How many matching requests the rule takes; default 1, `Infinity` (or -1 over HTTP) for all. */
-  readonly times?: number;
-  /** Wait this long before sending headers (slow headers); then apply the rest of the rule. */
-  readonly delayMs?: number;
-  /** Destroy the socket instead of answering (a connection reset). */
-  readonly reset?: boolean;
-  /** Answer with this status instead of the real handler. */
-  readonly status?: number;
-  /**
-   * Body for `status`: a string is sent as it is (use it for malformed or non-JSON bodies), an
-   * object as JSON. Default: a CM-shaped error body for 4xx/5xx, `{}` otherwise.
-   */
-  readonly body?: string | Record<string, unknown>;
-  /** Content type of `body`; default `application/json`. */
-  readonly contentType?: string;
-  /** `Retry-After` header value (seconds or an HTTP date). */
-  readonly retryAfter?: number | string;
-  /** Extra response headers. */
-  readonly headers?: Readonly<Record<string, string>>;
-}
+import {
+  CANCEL_PATH,
+  type EchoFormat,
+  type FaultMatch,
+  type FaultRuleState,
+  type FaultSpec,
+  type Tamper,
+  validateSpec,
+} from './fault-spec.ts';
 
-/** A rule in the table, with its consumption so far. */
-export interface FaultRuleState {
-  readonly id: number;
-  readonly spec: FaultSpec;
-  readonly hits: number;
-  /** Hits left (`Infinity` for an unlimited rule). */
-  readonly remaining: number;
-}
-
-const CODE_DESC: Readonly<Record<number, readonly [number, string]>> = {
-  400: [10, 'NCERRBadRequest: bad request'],
-  401: [5, 'NCERRUnauthorizedAccess: Unauthorized'],
-  403: [6, 'NCERRForbidden: insufficient permissions'],
-  404: [16, 'NCERRResourceNotFound: Resource not found'],
-  409: [20, 'NCERRConflict: conflict'],
-  429: [21, 'NCERRTooManyRequests: rate limit exceeded'],
-  500: [14, 'NCERRInternalServerError: unexpected error'],
-  502: [14, 'NCERRInternalServerError: bad gateway'],
-  503: [14, 'NCERRInternalServerError: service unavailable'],
-  504: [14, 'NCERRInternalServerError: gateway timeout'],
-};
-
-/** The default CM-shaped error body for a status. */
-export function defaultErrorBody(status: number): { code: number; codeDesc: string } {
-  const [code, codeDesc] = CODE_DESC[status] ?? [14, `NCERRInternalServerError: status ${status}`];
-  return { code, codeDesc };
-}
+export type { EchoFormat, EchoWhat, FaultMatch, FaultRuleState, FaultSpec, Tamper } from './fault-spec.ts';
+export {
+  CANCEL_PATH,
+  defaultErrorBody,
+  ECHO_FORMATS,
+  ECHO_WHATS,
+  TAMPERS,
+  validateSpec,
+} from './fault-spec.ts';
 
 function globToRegExp(glob: string): RegExp {
   const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
@@ -87,11 +47,9 @@ export class Faults {
     this.#expireAll = expireAll;
   }
 
-  /** Adds a rule; returns its id (see `pending()`). */
+  /** Adds a rule; returns its id (see `pending()`). Throws, naming the field, on a rule that cannot work. */
   add(spec: FaultSpec): number {
-    if (spec.status === undefined && !spec.reset && spec.delayMs === undefined) {
-      throw new Error('a fault needs status, reset or delayMs');
-    }
+    validateSpec(spec);
     const times = spec.times === undefined ? 1 : spec.times < 0 ? Number.POSITIVE_INFINITY : spec.times;
     if (!(times > 0)) throw new Error('times must be positive');
     const path = spec.path ?? '*';
@@ -133,6 +91,65 @@ export class Faults {
     body = '{"resources": [ <html>truncated',
   ): number {
     return this.add({ ...match, status: 200, body, times });
+  }
+
+  /**
+   * Shorthand: the next `times` matching requests get `status` with text that echoes the request
+   * body (and, with `authorization`, the Authorization header value), as JSON or an error page.
+   */
+  echoNext(
+    times: number,
+    status: number,
+    match: FaultMatch = {},
+    opts: { authorization?: boolean; format?: EchoFormat } = {},
+  ): number {
+    return this.add({
+      ...match,
+      status,
+      times,
+      echo: opts.authorization ? 'body+authorization' : 'body',
+      ...(opts.format ? { echoFormat: opts.format } : {}),
+    });
+  }
+
+  /**
+   * Shorthand: the next `times` matching requests (default: cancels) take effect, then their answer
+   * is lost: `answer` status (default 504) or `'reset'` (the connection drops).
+   */
+  loseAnswerNext(
+    times = 1,
+    match: FaultMatch = { method: 'POST', path: CANCEL_PATH },
+    answer: number | 'reset' = 504,
+  ): number {
+    return this.add({
+      ...match,
+      times,
+      takeEffect: true,
+      ...(answer === 'reset' ? { reset: true } : { status: answer }),
+    });
+  }
+
+  /**
+   * Shorthand: refuse the next `times` cancels (or `opts.match`) with a KMS text, changing nothing;
+   * e.g. `refuseCancelNext(1, '{arn} is pending deletion.')` (the default text).
+   */
+  refuseCancelNext(
+    times = 1,
+    text = '{arn} is pending deletion.',
+    opts: { exception?: string; status?: number; match?: FaultMatch } = {},
+  ): number {
+    return this.add({
+      ...(opts.match ?? { method: 'POST', path: CANCEL_PATH }),
+      times,
+      kmsError: text,
+      ...(opts.exception ? { kmsException: opts.exception } : {}),
+      ...(opts.status === undefined ? {} : { status: opts.status }),
+    });
+  }
+
+  /** Shorthand: alter the real answer of the next `times` matching requests (see `Tamper`). */
+  tamperNext(times: number, tamper: Tamper, match: FaultMatch = {}, index?: number): number {
+    return this.add({ ...match, times, tamper, ...(index === undefined ? {} : { tamperIndex: index }) });
   }
 
   /** Every bearer token issued so far is expired from now on (the next call gets a 401). */

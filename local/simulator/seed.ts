@@ -152,6 +152,34 @@ export const SEED_KEYS: readonly SeedKey[] = [
     tags: { env: 'shared' },
   },
   {
+    // Another account and Region (a spoke's): scheduled directly in AWS, so CCKM's copy still says
+    // Enabled; a forwarded `ScheduleKeyDeletion` from 444455556666 / eu-west-1 targets it, and a
+    // synchronization job over eu-west-1 makes it visible to a sweep.
+    name: 'telemetry',
+    kms: 'kms-dev',
+    account: ACCOUNTS.dev,
+    region: 'eu-west-1',
+    keyId: keyIdOf('telemetry'),
+    state: 'PendingDeletion',
+    pendingWindowInDays: 7,
+    aliases: ['alias/telemetry'],
+    tags: { env: 'dev' },
+    staleCache: { KeyState: 'Enabled', Enabled: true },
+  },
+  {
+    // A third account and Region with a key pending deletion in AWS (CCKM's copy stale, as above).
+    name: 'vault-ap',
+    kms: 'kms-shared',
+    account: ACCOUNTS.shared,
+    region: 'ap-south-1',
+    keyId: keyIdOf('vault-ap'),
+    state: 'PendingDeletion',
+    pendingWindowInDays: 10,
+    aliases: ['alias/vault-ap'],
+    tags: { env: 'shared' },
+    staleCache: { KeyState: 'Enabled', Enabled: true },
+  },
+  {
     // Exists in AWS only: CCKM has no record (created outside it, not synchronized).
     name: 'unmanaged',
     kms: 'kms-prod',

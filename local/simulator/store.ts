@@ -67,6 +67,16 @@ export interface SimKeyRecord {
   aws_param: AwsKeyTruth;
 }
 
+/** What a listing filter sees of a record: shared with the store, never to be changed. */
+export interface SimKeyPeek {
+  readonly id: string;
+  readonly kms: string;
+  readonly kms_id: string;
+  readonly region: string;
+  readonly gone: boolean;
+  readonly aws_param: Readonly<AwsKeyTruth>;
+}
+
 /** One key to seed: AWS truth plus, unless `managed` is false, a CCKM record. */
 export interface SeedKey {
   /** Handle for tests and the banner, e.g. `payments`. Unique. */
@@ -293,12 +303,44 @@ export class KeyStore {
     };
   }
 
+  #peek(rec: RecordState): SimKeyPeek {
+    return {
+      id: rec.id,
+      kms: rec.kms,
+      kms_id: rec.kmsId,
+      region: rec.region,
+      gone: !this.#truths.has(rec.arn),
+      aws_param: rec.cached,
+    };
+  }
+
   /** Every CCKM record as the API shows it (cached copies), in creation order. */
   list(): SimKeyRecord[] {
     return [...this.#records.values()].map((r) => {
       this.#autoSync(r);
       return this.#view(r);
     });
+  }
+
+  /**
+   * A listing: filters the records on a read-only peek (no copy), then copies only the page, so a
+   * list request costs O(records) cheap tests and O(page) clones. `limit` -1 means every match.
+   */
+  select(
+    match: (r: SimKeyPeek) => boolean,
+    skip: number,
+    limit: number,
+  ): { total: number; page: SimKeyRecord[] } {
+    const end = limit === -1 ? Number.POSITIVE_INFINITY : skip + limit;
+    const picked: RecordState[] = [];
+    let total = 0;
+    for (const rec of this.#records.values()) {
+      this.#autoSync(rec);
+      if (!match(this.#peek(rec))) continue;
+      if (total >= skip && total < end) picked.push(rec);
+      total += 1;
+    }
+    return { total, page: picked.map((r) => this.#view(r)) };
   }
 
   /** Number of CCKM records. */
@@ -364,6 +406,20 @@ export class KeyStore {
     for (const rec of this.#records.values()) {
       if (id === undefined || rec.id === id) this.#syncRecord(rec);
     }
+  }
+
+  /**
+   * A synchronization job's effect: every record matching `match` re-reads AWS now. Returns the
+   * records synced with their account and Region.
+   */
+  syncWhere(match: (r: SimKeyPeek) => boolean): { id: string; account: string; region: string }[] {
+    const done: { id: string; account: string; region: string }[] = [];
+    for (const rec of this.#records.values()) {
+      if (!match(this.#peek(rec))) continue;
+      this.#syncRecord(rec);
+      done.push({ id: rec.id, account: rec.cached.AWSAccountId, region: rec.region });
+    }
+    return done;
   }
 
   /** Removes a CCKM record (the AWS key stays). */

@@ -81,7 +81,7 @@ describe('control API under /__sim/', () => {
   it('generates pending keys, serves the CA and lists keys with their AWS truth', async () => {
     expect((await simControl(target, 'POST', '/__sim/keys/generate-pending', { count: 25 })).body).toEqual({
       added: 25,
-      total: 36,
+      total: 38,
     });
     expect((await simControl(target, 'GET', '/__sim/ca.pem')).body).toBe(sim.caPem);
     const keys = (await simControl(target, 'GET', '/__sim/keys')).body as {
@@ -92,6 +92,43 @@ describe('control API under /__sim/', () => {
       'PendingDeletion',
     );
     expect((await simControl(target, 'POST', '/__sim/keys/nope/sync')).status).toBe(400);
+  });
+});
+
+describe('control API for the new faults, counters and synchronization jobs', () => {
+  it('takes the new fault fields over HTTP and refuses a rule that cannot work', async () => {
+    const added = await simControl(target, 'POST', '/__sim/faults', {
+      method: 'POST',
+      path: '/api/v1/cckm/aws/keys/*/cancel-deletion',
+      takeEffect: true,
+      status: 504,
+    });
+    expect(added.status).toBe(201);
+    const payments = sim.keys.byName('payments');
+    const r = await client.call('POST', `/api/v1/cckm/aws/keys/${payments.id}/cancel-deletion`, {
+      token: await client.token(),
+    });
+    expect(r.status).toBe(504);
+    expect(sim.keys.aws(payments.id)?.KeyState).toBe('Disabled');
+    const bad = await simControl(target, 'POST', '/__sim/faults', { tamper: 'eat-it' });
+    expect(bad).toEqual({ status: 400, body: { error: expect.stringMatching(/^tamper must be one of/) } });
+  });
+
+  it('reads the counters, starts, lists and completes synchronization jobs, and sets their delay', async () => {
+    expect((await simControl(target, 'POST', '/__sim/sync-jobs/delay', { ms: 60_000 })).body).toEqual({
+      delayMs: 60_000,
+    });
+    expect((await simControl(target, 'POST', '/__sim/sync-jobs/delay', { ms: -1 })).status).toBe(400);
+    const started = await simControl(target, 'POST', '/__sim/sync-jobs', { regions: ['ap-south-1'] });
+    expect(started).toMatchObject({ status: 201, body: { status: 'in_progress', regions: ['ap-south-1'] } });
+    expect((await simControl(target, 'POST', '/__sim/sync-jobs', { regions: ['ap-south-1'] })).status).toBe(
+      409,
+    );
+    const done = await simControl(target, 'POST', '/__sim/sync-jobs/complete', {});
+    expect(done.body).toEqual([expect.objectContaining({ status: 'completed', keys_synchronized: 1 })]);
+    expect(sim.keys.byName('vault-ap').aws_param.KeyState).toBe('PendingDeletion');
+    expect((await simControl(target, 'GET', '/__sim/sync-jobs')).body).toHaveLength(1);
+    expect((await simControl(target, 'GET', '/__sim/counters')).body).toMatchObject({ syncJobsStarted: 1 });
   });
 });
 
@@ -115,6 +152,37 @@ describe('command line', () => {
     const r = await client.call('GET', '/api/v1/cckm/aws/keys', { token: await client.token() });
     expect(r.status).toBe(429);
     expect(r.headers['retry-after']).toBe('3');
+  });
+
+  it('sim-ctl shorthands: refuse-cancel with a quoted text, start-sync and complete-sync', async () => {
+    const dir = tempDir('sim-ctl-');
+    const caFile = join(dir, 'ca.pem');
+    writeFileSync(caFile, sim.caPem);
+    const ctl = (...args: string[]) =>
+      run(process.execPath, [
+        '--import',
+        'tsx',
+        'local/sim-ctl.ts',
+        '--url',
+        sim.url,
+        '--ca',
+        caFile,
+        ...args,
+      ]);
+    expect((await ctl('refuse-cancel', '{arn} is pending import.')).stdout).toMatch(/^201 /);
+    const ledger = sim.keys.byName('ledger');
+    const r = await client.call('POST', `/api/v1/cckm/aws/keys/${ledger.id}/cancel-deletion`, {
+      token: await client.token(),
+    });
+    expect((r.json as { message: string }).message).toBe(
+      `KMSInvalidStateException: ${ledger.aws_param.Arn} is pending import.`,
+    );
+    await ctl('sync-delay', '60000');
+    expect((await ctl('start-sync', 'eu-west-1')).stdout).toMatch(/^201 [\s\S]*"in_progress"/);
+    expect(sim.keys.byName('telemetry').aws_param.KeyState).toBe('Enabled');
+    await ctl('complete-sync');
+    expect(sim.keys.byName('telemetry').aws_param.KeyState).toBe('PendingDeletion');
+    await expect(ctl('tamper')).rejects.toMatchObject({ stderr: expect.stringMatching(/tamper: give/) });
   });
 
   const stateDir = tempDir('sim-state-');

@@ -252,14 +252,23 @@ describe('GET /api/v1/cckm/aws/keys', () => {
   it('pages with a default limit of 10 in the skip/limit/total/resources envelope', async () => {
     const first = await list('');
     expect(Object.keys(first).sort()).toEqual(['limit', 'resources', 'skip', 'total']);
-    expect(first).toMatchObject({ skip: 0, limit: 10, total: 11 });
+    expect(first).toMatchObject({ skip: 0, limit: 10, total: 13 });
     expect(first.resources).toHaveLength(10);
     const second = await list('?skip=10');
-    expect(second.resources).toHaveLength(1);
+    expect(second.resources).toHaveLength(3);
     expect(second.resources[0]!.id).not.toBe(first.resources[9]!.id);
     const all = await list('?limit=-1');
-    expect(all).toMatchObject({ limit: -1, total: 11 });
-    expect(all.resources).toHaveLength(11);
+    expect(all).toMatchObject({ limit: -1, total: 13 });
+    expect(all.resources).toHaveLength(13);
+  });
+
+  it('selects in the store before copying: the total counts every match, the page is a copy', () => {
+    const { total, page } = sim.keys.select((r) => r.region === 'eu-west-1', 1, 1);
+    expect(total).toBe(3);
+    expect(page.map((r) => r.id)).toEqual([sim.keys.byName('sandbox').id]);
+    page[0]!.aws_param.Alias.push('alias/changed-by-a-caller');
+    expect(sim.keys.byName('sandbox').aws_param.Alias).toEqual(['alias/sandbox']);
+    expect(sim.keys.select(() => true, 0, -1).page).toHaveLength(13);
   });
 
   it('filters on repeated keystate values, and a comma-joined value matches nothing', async () => {
@@ -274,6 +283,17 @@ describe('GET /api/v1/cckm/aws/keys', () => {
     // `orders` is pending in AWS but CCKM's copy is stale: the listing shows CCKM's view.
     expect(pending.resources.map((k) => k.id)).not.toContain(sim.keys.byName('orders').id);
     expect((await list('?keystate=PendingDeletion,PendingReplicaDeletion')).total).toBe(0);
+  });
+
+  it('filters on repeated region values', async () => {
+    const r = await list('?region=eu-west-1&region=ap-south-1&limit=-1');
+    expect(r.resources.map((k) => k.region).sort()).toEqual([
+      'ap-south-1',
+      'eu-west-1',
+      'eu-west-1',
+      'eu-west-1',
+    ]);
+    expect((await list('?region=eu-west-1,ap-south-1')).total).toBe(0);
   });
 
   it('finds a multi-Region key in every Region by keyid, and one record with the region', async () => {
@@ -294,7 +314,7 @@ describe('GET /api/v1/cckm/aws/keys', () => {
     ).toEqual([ledger.id]);
     expect((await list('?alias=alias/ledger')).resources.map((k) => k.id)).toEqual([ledger.id]);
     expect((await list('?alias=ledger')).resources.map((k) => k.id)).toEqual([ledger.id]);
-    expect((await list('?kms=kms-dev')).total).toBe(2);
+    expect((await list('?kms=kms-dev')).total).toBe(3);
   });
 
   it('returns two records for an account registered under two KMS containers', async () => {
@@ -630,5 +650,326 @@ describe('fault injection', () => {
     expect(dump).not.toContain(sim.credentials.password);
     expect(dump).not.toContain(sim.credentials.refreshToken);
     expect(sim.requests.map((e) => e.authorization)).toEqual(['none', 'bearer']);
+  });
+});
+
+describe('faults for the guard under test (issue 10)', () => {
+  let jwt: string;
+  const keyPath = (name: string, action?: string): string =>
+    `/api/v1/cckm/aws/keys/${sim.keys.byName(name).id}${action ? `/${action}` : ''}`;
+  const passwordLogin = () => ({
+    grant_type: 'password',
+    username: sim.credentials.username,
+    password: sim.credentials.password,
+    labels: ['cckm-deletion-guard'],
+    refresh_token_revoke_unused_in: 60,
+  });
+  beforeAll(async () => {
+    jwt = await client.token();
+  });
+
+  it('echoes the token request in a JSON error body: raw after parsing, JSON-escaped on the wire', async () => {
+    sim.users.setPassword(sim.credentials.username, 'pa"ss\\word-with-quote');
+    sim.faults.echoNext(1, 503, { method: 'POST', path: '/api/v1/auth/tokens' });
+    const r = await client.call('POST', '/api/v1/auth/tokens', {
+      body: {
+        grant_type: 'password',
+        username: sim.credentials.username,
+        password: 'pa"ss\\word-with-quote',
+      },
+    });
+    expect(r.status).toBe(503);
+    expect(r.headers['content-type']).toBe('application/json');
+    const body = r.json as { code: number; codeDesc: string; message: string };
+    expect(body.codeDesc).toMatch(/^NCERR/);
+    expect(body.message).toContain('"password":"pa\\"ss\\\\word-with-quote"');
+    // On the wire the echoed request is JSON-escaped inside `message`.
+    expect(r.text).not.toContain('"password":"pa');
+    expect(r.text).toContain('\\"password\\":\\"pa\\\\\\"ss');
+    expect(sim.requests.at(-1)).toMatchObject({ status: 503, fault: 'echo' });
+    // The request did not reach the handler.
+    expect(sim.counters.tokenGrants.password).toBe(0);
+  });
+
+  it.each([
+    ['html', 502, 'text/html; charset=utf-8'],
+    ['text', 400, 'text/plain; charset=utf-8'],
+    ['urlencoded', 429, 'application/x-www-form-urlencoded'],
+  ] as const)('echoes the body and the Authorization header as %s with %i', async (format, status, type) => {
+    sim.faults.echoNext(
+      1,
+      status,
+      { method: 'POST', path: '/api/v1/cckm/aws/keys/*/cancel-deletion' },
+      { authorization: true, format },
+    );
+    const r = await client.call('POST', keyPath('payments', 'cancel-deletion'), {
+      token: jwt,
+      body: { note: 'a b&c' },
+    });
+    expect(r.status).toBe(status);
+    expect(r.headers['content-type']).toBe(type);
+    if (format === 'urlencoded') {
+      expect(r.text).toContain(encodeURIComponent('{"note":"a b&c"}'));
+      expect(r.text).toContain(encodeURIComponent(`Bearer ${jwt}`));
+    } else {
+      expect(r.text).toContain('{"note":"a b&c"}');
+      expect(r.text).toContain(`Bearer ${jwt}`);
+    }
+    expect(sim.keys.aws(sim.keys.byName('payments').id)?.KeyState).toBe('PendingDeletion');
+  });
+
+  it('echoes no Authorization header unless asked', async () => {
+    sim.faults.echoNext(1, 504, { path: '/api/v1/cckm/aws/keys' }, { format: 'text' });
+    const r = await client.call('GET', '/api/v1/cckm/aws/keys', { token: jwt });
+    expect(r.status).toBe(504);
+    expect(r.text).not.toContain(jwt);
+  });
+
+  it('loses the answer of a cancel that took effect: 504, and the retry finds it not pending', async () => {
+    sim.faults.loseAnswerNext();
+    const first = await client.call('POST', keyPath('payments', 'cancel-deletion'), { token: jwt });
+    expect(first.status).toBe(504);
+    expect(sim.keys.aws(sim.keys.byName('payments').id)?.KeyState).toBe('Disabled');
+    const retry = await client.call('POST', keyPath('payments', 'cancel-deletion'), { token: jwt });
+    expect(retry.status).toBe(400);
+    expect((retry.json as { message: string }).message).toMatch(/is not pending deletion\.$/);
+    expect(sim.requestsTo('/api/v1/cckm/aws/keys/*/cancel-deletion').map((e) => e.fault)).toEqual([
+      'lost-answer',
+      undefined,
+    ]);
+    sim.faults.assertAllConsumed();
+  });
+
+  it('loses the answer by dropping the connection after the cancel took effect', async () => {
+    sim.faults.loseAnswerNext(1, undefined, 'reset');
+    await expect(client.call('POST', keyPath('ledger', 'cancel-deletion'), { token: jwt })).rejects.toThrow(
+      /socket|reset|closed/i,
+    );
+    expect(sim.keys.aws(sim.keys.byName('ledger').id)?.KeyState).toBe('Disabled');
+    expect(sim.requests.at(-1)).toMatchObject({ status: 0, fault: 'lost-answer' });
+  });
+
+  it.each([
+    ['{arn} is pending deletion.', 'is pending deletion.'],
+    ['{arn} is pending import.', 'is pending import.'],
+  ])('refuses a cancel with "%s" and changes nothing', async (text, tail) => {
+    const payments = sim.keys.byName('payments');
+    sim.faults.refuseCancelNext(1, text);
+    const r = await client.call('POST', keyPath('payments', 'cancel-deletion'), { token: jwt });
+    expect(r.status).toBe(400);
+    expect(r.json).toEqual({
+      code: 10,
+      codeDesc: 'NCERRBadRequest',
+      message: `KMSInvalidStateException: ${payments.aws_param.Arn} ${tail}`,
+    });
+    expect(sim.keys.aws(payments.id)?.KeyState).toBe('PendingDeletion');
+    expect(sim.requests.at(-1)?.fault).toBe('kms-error');
+  });
+
+  it('refuses with another exception name and status when asked', async () => {
+    sim.faults.refuseCancelNext(1, 'key {keyId} ({id}) is busy', {
+      exception: 'KMSInternalException',
+      status: 500,
+    });
+    const ledger = sim.keys.byName('ledger');
+    const r = await client.call('POST', keyPath('ledger', 'cancel-deletion'), { token: jwt });
+    expect(r.status).toBe(500);
+    expect((r.json as { message: string }).message).toBe(
+      `KMSInternalException: key ${ledger.aws_param.KeyID} (${ledger.id}) is busy`,
+    );
+  });
+
+  it('lists one malformed record among good ones: a missing Arn, then a non-UUID id', async () => {
+    sim.faults.tamperNext(1, 'missing-arn', { path: '/api/v1/cckm/aws/keys' });
+    const a = (await client.call('GET', '/api/v1/cckm/aws/keys?limit=-1', { token: jwt })).json as ListBody;
+    expect(a.resources.filter((k) => k.aws_param.Arn === undefined)).toHaveLength(1);
+    expect(a.resources[0]!.aws_param.Arn).toBeUndefined();
+    expect(a.resources[1]!.aws_param.Arn).toMatch(/^arn:aws:kms:/);
+
+    sim.faults.tamperNext(1, 'non-uuid-id', { path: '/api/v1/cckm/aws/keys' }, 2);
+    const b = (await client.call('GET', '/api/v1/cckm/aws/keys?limit=-1', { token: jwt })).json as ListBody;
+    expect(b.resources.map((k) => k.id).filter((id) => !/^[0-9a-f-]{36}$/.test(id))).toEqual(['not-a-uuid']);
+    expect(b.resources[2]!.id).toBe('not-a-uuid');
+    expect(sim.requests.at(-1)?.fault).toBe('tamper');
+    // The inventory itself is untouched.
+    expect(sim.keys.list().every((k) => k.aws_param.Arn && /^[0-9a-f-]{36}$/.test(k.id))).toBe(true);
+  });
+
+  it('answers a listing as if keystate had not been sent (every key)', async () => {
+    sim.faults.tamperNext(1, 'ignore-keystate', { path: '/api/v1/cckm/aws/keys' });
+    const q = '/api/v1/cckm/aws/keys?keystate=PendingDeletion&limit=-1';
+    const ignored = (await client.call('GET', q, { token: jwt })).json as ListBody;
+    expect(ignored.total).toBe(13);
+    expect(ignored.resources.map((k) => k.aws_param.KeyState)).toContain('Enabled');
+    expect(((await client.call('GET', q, { token: jwt })).json as ListBody).total).toBe(4);
+  });
+
+  it('answers GET /keys/{id} with a record whose id is not the one asked for', async () => {
+    sim.faults.tamperNext(1, 'other-id', { method: 'GET', path: '/api/v1/cckm/aws/keys/*' });
+    const payments = sim.keys.byName('payments');
+    const r = await client.call('GET', keyPath('payments'), { token: jwt });
+    expect(r.status).toBe(200);
+    const rec = r.json as SimKeyRecord;
+    expect(rec.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4/);
+    expect(rec.id).not.toBe(payments.id);
+    expect(rec.aws_param.Arn).toBe(payments.aws_param.Arn);
+  });
+
+  it('refuses rules whose effects exclude each other, naming the field', () => {
+    expect(() => sim.faults.add({ tamper: 'missing-arn', status: 500 })).toThrow(/tamper .* status/);
+    expect(() => sim.faults.add({ takeEffect: true, delayMs: 10 })).toThrow(/takeEffect needs/);
+    expect(() => sim.faults.add({ echo: 'body', echoFormat: 'xml' as 'json' })).toThrow(/echoFormat must be/);
+    expect(() => sim.faults.add({ kmsError: 'x', reset: true })).toThrow(/kmsError is an answer/);
+    expect(sim.faults.list()).toHaveLength(0);
+  });
+
+  it('counts token requests by grant type on arrival and keeps the last password grant without the password', async () => {
+    sim.faults.failNext(1, 503, { path: '/api/v1/auth/tokens', bodyIncludes: '"grant_type":"password"' });
+    expect((await client.call('POST', '/api/v1/auth/tokens', { body: passwordLogin() })).status).toBe(503);
+    expect((await client.call('POST', '/api/v1/auth/tokens', { body: passwordLogin() })).status).toBe(200);
+    await client.token();
+    await client.call('POST', '/api/v1/auth/tokens', { body: { refresh_token: 'x' } });
+    expect(sim.counters.tokenRequests).toEqual({ password: 2, refresh_token: 1, '(none)': 1 });
+    expect(sim.counters.tokenGrants).toEqual({ password: 1, refresh_token: 1 });
+    expect(sim.counters.lastPasswordGrant).toEqual({
+      fields: ['grant_type', 'labels', 'password', 'refresh_token_revoke_unused_in', 'username'],
+      values: {
+        grant_type: 'password',
+        username: sim.credentials.username,
+        labels: ['cckm-deletion-guard'],
+        refresh_token_revoke_unused_in: 60,
+      },
+    });
+    expect(JSON.stringify(sim.counters)).not.toContain(sim.credentials.password);
+    expect(sim.counters.byRoute['POST /api/v1/auth/tokens']).toBe(4);
+  });
+});
+
+describe('CCKM synchronization jobs (issue 11)', () => {
+  let jwt: string;
+  const JOBS = '/api/v1/cckm/aws/synchronization-jobs';
+  interface Job {
+    id: string;
+    status: string;
+    overall_status: string;
+    regions: string[];
+    kms: string[];
+    synchronize_all: boolean;
+    detailed_status: Record<string, string>;
+    keys_synchronized: number;
+  }
+  const start = (body: unknown) => client.call('POST', JOBS, { token: jwt, body });
+  beforeAll(async () => {
+    jwt = await client.token();
+  });
+
+  it('starts a job in_progress, refuses a second with 409, completes after the delay and refreshes those Regions', async () => {
+    const telemetry = sim.keys.byName('telemetry');
+    const vault = sim.keys.byName('vault-ap');
+    expect(telemetry.aws_param.KeyState).toBe('Enabled');
+    const r = await start({ regions: ['eu-west-1'] });
+    expect(r.status).toBe(201);
+    const job = r.json as Job;
+    expect(job).toMatchObject({
+      status: 'in_progress',
+      overall_status: 'in_progress',
+      regions: ['eu-west-1'],
+      kms: [],
+      synchronize_all: false,
+    });
+    expect(job.id).toMatch(/^[0-9a-f-]{36}$/);
+
+    const busy = await start({ synchronize_all: true });
+    expect(busy.status).toBe(409);
+    expect((busy.json as { codeDesc: string }).codeDesc).toMatch(/^NCERRConflict/);
+    const running = (await client.call('GET', `${JOBS}?status=in_progress`, { token: jwt })).json as {
+      total: number;
+      resources: Job[];
+    };
+    expect(running.total).toBe(1);
+    expect(running.resources[0]!.id).toBe(job.id);
+
+    await expect
+      .poll(
+        async () => ((await client.call('GET', `${JOBS}/${job.id}`, { token: jwt })).json as Job).status,
+        {
+          timeout: 5000,
+        },
+      )
+      .toBe('completed');
+    const done = sim.syncJobs.get(job.id)!;
+    expect(done.overall_status).toBe('completed');
+    expect(done.detailed_status['444455556666/eu-west-1']).toBe('completed');
+    expect(done.keys_synchronized).toBe(3);
+    expect(sim.keys.get(telemetry.id)?.aws_param.KeyState).toBe('PendingDeletion');
+    // Outside the job's Regions, CCKM's copy stays stale.
+    expect(sim.keys.get(vault.id)?.aws_param.KeyState).toBe('Enabled');
+    expect(
+      ((await client.call('GET', `${JOBS}?status=in_progress`, { token: jwt })).json as { total: number })
+        .total,
+    ).toBe(0);
+    expect(sim.counters.syncJobsStarted).toBe(1);
+    expect(sim.counters.byRoute['GET /api/v1/cckm/aws/synchronization-jobs/{id}']).toBeGreaterThan(0);
+  });
+
+  it('makes a deletion scheduled directly in AWS visible to a sweep-style listing once completed', async () => {
+    const analytics = sim.keys.byName('analytics');
+    sim.keys.scheduleDeletionInAws(analytics.id, 7);
+    const pendingIds = async () =>
+      (
+        (
+          await client.call(
+            'GET',
+            '/api/v1/cckm/aws/keys?keystate=PendingDeletion&region=us-east-1&limit=-1',
+            {
+              token: jwt,
+            },
+          )
+        ).json as ListBody
+      ).resources.map((k) => k.id);
+    expect(await pendingIds()).not.toContain(analytics.id);
+    sim.syncJobs.delayMs = 60_000;
+    const job = (await start({ kms: ['kms-dev'], regions: ['us-east-1'] })).json as Job;
+    expect(await pendingIds()).not.toContain(analytics.id);
+    expect(sim.syncJobs.completeNow().map((j) => j.id)).toEqual([job.id]);
+    expect(await pendingIds()).toContain(analytics.id);
+    // The kms filter kept kms-prod's `orders` (also us-east-1, also stale) out of this job.
+    expect(await pendingIds()).not.toContain(sim.keys.byName('orders').id);
+  });
+
+  it('synchronizes everything with synchronize_all, and cancels a running job', async () => {
+    sim.syncJobs.delayMs = 60_000;
+    const a = (await start({ synchronize_all: true })).json as Job;
+    const cancelled = await client.call('POST', `${JOBS}/${a.id}/cancel`, { token: jwt });
+    expect((cancelled.json as Job).status).toBe('cancelled');
+    expect(sim.keys.byName('vault-ap').aws_param.KeyState).toBe('Enabled');
+    const b = (await start({ synchronize_all: true })).json as Job;
+    sim.syncJobs.completeNow(b.id);
+    expect(sim.keys.byName('vault-ap').aws_param.KeyState).toBe('PendingDeletion');
+    expect(sim.keys.byName('orders').aws_param.KeyState).toBe('PendingDeletion');
+    expect(sim.syncJobs.list().map((j) => j.status)).toEqual(['cancelled', 'completed']);
+  });
+
+  it.each([
+    ['nothing to synchronize', {}],
+    ['synchronize_all with regions', { synchronize_all: true, regions: ['eu-west-1'] }],
+    ['a Region that is not one', { regions: ['eu-west-1&keystate=x'] }],
+    ['regions that are not a list', { regions: 'eu-west-1' }],
+  ])('answers 400 for %s and starts nothing', async (_what, body) => {
+    const r = await start(body);
+    expect(r.status).toBe(400);
+    expect((r.json as { codeDesc: string }).codeDesc).toMatch(/^NCERRInvalidParamValue/);
+    expect(sim.syncJobs.list()).toHaveLength(0);
+    expect(sim.counters.syncJobsStarted).toBe(0);
+  });
+
+  it('answers 404 for an unknown job, needs a bearer token, and forgets jobs on reset', async () => {
+    expect(
+      (await client.call('GET', `${JOBS}/00000000-0000-4000-8000-000000000000`, { token: jwt })).status,
+    ).toBe(404);
+    expect((await client.call('POST', JOBS, { body: { synchronize_all: true } })).status).toBe(401);
+    await start({ synchronize_all: true });
+    sim.reset();
+    expect(sim.syncJobs.list()).toHaveLength(0);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFaultArg } from '../../../local/simulator/fault-cli.ts';
+import { parseFaultArg, shorthandFault } from '../../../local/simulator/fault-cli.ts';
 import { Faults } from '../../../local/simulator/faults.ts';
 
 describe('parseFaultArg', () => {
@@ -24,6 +24,88 @@ describe('parseFaultArg', () => {
     expect(() => parseFaultArg('POST /x')).toThrow(/status=<code>, delayMs=<ms> or reset/);
     expect(() => parseFaultArg('/x status=500 colour=red')).toThrow(/unknown key colour/);
     expect(() => parseFaultArg('/x status=abc')).toThrow(/status must be an integer/);
+  });
+});
+
+describe('parseFaultArg: the issue-10 faults', () => {
+  it('reads echo, take-effect, a quoted kmsError and tamper', () => {
+    expect(
+      parseFaultArg('POST /api/v1/auth/tokens status=429 echo=body+authorization echoFormat=html'),
+    ).toEqual({
+      method: 'POST',
+      path: '/api/v1/auth/tokens',
+      status: 429,
+      echo: 'body+authorization',
+      echoFormat: 'html',
+    });
+    expect(parseFaultArg('POST /k take-effect status=504')).toEqual({
+      method: 'POST',
+      path: '/k',
+      takeEffect: true,
+      status: 504,
+    });
+    expect(
+      parseFaultArg(`/k kmsError="{arn} is pending deletion." kmsException='KMSInvalidStateException'`),
+    ).toEqual({
+      path: '/k',
+      kmsError: '{arn} is pending deletion.',
+      kmsException: 'KMSInvalidStateException',
+    });
+    expect(parseFaultArg('GET /k tamper=missing-arn tamperIndex=3')).toEqual({
+      method: 'GET',
+      path: '/k',
+      tamper: 'missing-arn',
+      tamperIndex: 3,
+    });
+  });
+
+  it('refuses an unknown value, an unclosed quote and effects that exclude each other', () => {
+    expect(() => parseFaultArg('/k echo=everything')).toThrow(
+      /fault: echo must be one of body, body\+authorization/,
+    );
+    expect(() => parseFaultArg('/k kmsError="open')).toThrow(/unclosed "/);
+    expect(() => parseFaultArg('/k take-effect delayMs=5')).toThrow(/takeEffect needs status, echo or reset/);
+    expect(() => parseFaultArg('/k tamper=other-id status=500')).toThrow(/tamper alters the real answer/);
+  });
+});
+
+describe('shorthandFault (sim-ctl)', () => {
+  it('builds the same specs as the long form', () => {
+    expect(shorthandFault('echo', ['502', 'html', 'with-auth', '/api/v1/auth/tokens', 'times=2'])).toEqual({
+      path: '/api/v1/auth/tokens',
+      status: 502,
+      echo: 'body+authorization',
+      echoFormat: 'html',
+      times: 2,
+    });
+    expect(shorthandFault('lose-answer', [])).toEqual({
+      method: 'POST',
+      path: '/api/v1/cckm/aws/keys/*/cancel-deletion',
+      takeEffect: true,
+      status: 504,
+    });
+    expect(shorthandFault('lose-answer', ['reset'])).toMatchObject({ takeEffect: true, reset: true });
+    expect(shorthandFault('refuse-cancel', [])).toMatchObject({ kmsError: '{arn} is pending deletion.' });
+    expect(shorthandFault('refuse-cancel', ['{arn}', 'is', 'pending', 'import.'])).toMatchObject({
+      kmsError: '{arn} is pending import.',
+    });
+    expect(shorthandFault('tamper', ['other-id'])).toEqual({
+      method: 'GET',
+      path: '/api/v1/cckm/aws/keys/*',
+      tamper: 'other-id',
+    });
+    expect(shorthandFault('tamper', ['ignore-keystate', 'times=-1'])).toMatchObject({
+      path: '/api/v1/cckm/aws/keys',
+      times: -1,
+    });
+    expect(shorthandFault('state', [])).toBeUndefined();
+  });
+
+  it('names what is wrong', () => {
+    expect(() => shorthandFault('echo', ['html'])).toThrow(/echo: give a status/);
+    expect(() => shorthandFault('echo', ['502', 'loudly'])).toThrow(/cannot read "loudly"/);
+    expect(() => shorthandFault('lose-answer', ['never'])).toThrow(/give a status or reset/);
+    expect(() => shorthandFault('tamper', ['shred'])).toThrow(/tamper must be one of/);
   });
 });
 
