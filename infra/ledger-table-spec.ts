@@ -35,7 +35,7 @@ export const LEDGER_ATTRIBUTE_DEFINITIONS = [
 ] as const;
 
 /** On-demand: a sweep's burst of writes needs no capacity planning, and an idle hour costs nothing. */
-export const LEDGER_BILLING_MODE = 'PAY_PER_REQUEST';
+export const LEDGER_BILLING_MODE = 'PAY_PER_REQUEST' as const;
 
 /** The partition key of a key's decision item. */
 export const decisionPk = (arn: string): string => `KEY#${arn}`;

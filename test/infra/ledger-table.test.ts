@@ -8,15 +8,18 @@ import {
   LEDGER_KEY_SCHEMA,
   LEDGER_TTL_ATTRIBUTE,
 } from '../../infra/ledger-table-spec.ts';
+import { nagFindings } from './helpers.ts';
 
 function make() {
-  const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'T');
+  const app = new App({ builtinCloudFormationValidation: false });
+  const stack = new Stack(app, 'T');
   const ledger = new LedgerTable(stack, 'Ledger');
   const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
   ledger.grantLedgerAccess(role);
   const template = Template.fromStack(stack);
   const [tableId, table] = Object.entries(template.findResources('AWS::DynamoDB::Table'))[0]!;
   return {
+    app,
     template,
     tableId,
     table: table as { Properties: Record<string, unknown> } & Record<string, unknown>,
@@ -72,5 +75,9 @@ describe('LedgerTable', () => {
         ],
       },
     });
+  });
+
+  it('has no cdk-nag AwsSolutions finding', () => {
+    expect(nagFindings(make().app)).toEqual([]);
   });
 });
