@@ -1,0 +1,251 @@
+import type { Mode } from '../shared/config.ts';
+import type { SilentSpoke } from './ledger.ts';
+import { MAX_SUBJECT_LENGTH } from './outcome-notification.ts';
+import type { Outcome, OutcomeRecord, OutcomeSummary } from './remediation-outcome.ts';
+import { summarise } from './remediation-outcome.ts';
+
+/**
+ * The one notification a sweep sends (contract section 4): counts per outcome, then at most 50 items,
+ * the ones a person must act on first, and how many more are in the log. Whatever the sweep's size,
+ * the message stays under SNS's 256 KB limit: the item count is fixed, each text field is bounded, and
+ * the UTF-8 size is measured, with items moved to "more" should it ever be exceeded.
+ */
+
+/** Items shown in a digest; the rest are counted. */
+export const MAX_DIGEST_ITEMS = 50;
+/** SNS's message limit, in UTF-8 bytes. */
+export const SNS_MESSAGE_LIMIT_BYTES = 262_144;
+/** Room kept under the limit for SNS's own envelope on some protocols. */
+const SIZE_TARGET_BYTES = SNS_MESSAGE_LIMIT_BYTES - 16_384;
+
+/** What a sweep has to say. */
+export interface DigestInput {
+  readonly eventId: string;
+  readonly eventTime?: string;
+  readonly mode: Mode;
+  /** Counts of every outcome of the sweep, new or not. */
+  readonly summary: OutcomeSummary;
+  /** Outcomes a person has not heard about yet (the ledger removed those already notified). */
+  readonly news: readonly OutcomeRecord[];
+  /** Keys still pending less than 24 h before deletion whose last-chance line is due. */
+  readonly lastChance: readonly OutcomeRecord[];
+  /** Expected spokes silent for more than 2 hours. */
+  readonly silent: readonly SilentSpoke[];
+}
+
+/** The digest as the notifier publishes it. */
+export interface DigestNotification {
+  readonly kind: 'digest';
+  readonly subject: string;
+  /** JSON text. */
+  readonly message: string;
+  /** The most pressing thing it reports, for a subscription filter: an outcome, `last-chance` or `silent-spokes`. */
+  readonly headline: Outcome | 'last-chance' | 'silent-spokes';
+  /** UTF-8 length of `message`. */
+  readonly bytes: number;
+  readonly shown: number;
+  readonly more: number;
+}
+
+type KeyItem = {
+  readonly type: 'key';
+  readonly outcome: Outcome;
+  readonly lastChance: boolean;
+  readonly reason: string;
+  readonly deletionDate: string | null;
+  readonly key: {
+    readonly cckmId: string | null;
+    readonly arn: string | null;
+    readonly aliases: readonly string[];
+    readonly account: string | null;
+    readonly region: string | null;
+  };
+};
+type SpokeItem = { readonly type: 'silent-spoke' } & SilentSpoke;
+type Item = KeyItem | SpokeItem;
+
+const RANK_FAILED = 0;
+const RANK_CANCELLED = 1;
+const RANK_LAST_CHANCE = 2;
+const RANK_SILENT = 3;
+const RANK_OTHER = 4;
+
+/** Builds the sweep's digest, or undefined when there is nothing new to say. */
+export function buildDigest(input: DigestInput): DigestNotification | undefined {
+  const ranked = rankItems(input);
+  if (ranked.length === 0) return undefined;
+  const newCounts = summarise(input.news);
+  const subject = digestSubject(input.mode, newCounts, input.lastChance.length, input.silent.length);
+  let shown = Math.min(MAX_DIGEST_ITEMS, ranked.length);
+  let fieldLimit = 300;
+  for (;;) {
+    const message = render(input, newCounts, ranked.slice(0, shown), ranked.length - shown, fieldLimit);
+    const bytes = Buffer.byteLength(message, 'utf8');
+    if (bytes <= SIZE_TARGET_BYTES || (shown === 0 && fieldLimit <= 16)) {
+      return {
+        kind: 'digest',
+        subject,
+        message,
+        headline: headline(newCounts, input),
+        bytes,
+        shown,
+        more: ranked.length - shown,
+      };
+    }
+    // Unreachable with bounded fields, but a guarantee must not rest on the caller's field sizes.
+    if (fieldLimit > 16) fieldLimit = Math.floor(fieldLimit / 4);
+    else shown = Math.floor(shown / 2);
+  }
+}
+
+function rankItems(input: DigestInput): { item: Item; rank: number; order: number }[] {
+  const byKey = new Map<string, { record: OutcomeRecord; lastChance: boolean }>();
+  const id = (r: OutcomeRecord, i: number) => r.key.arn ?? r.key.cckmId ?? `#${i}`;
+  input.news.forEach((record, i) => {
+    byKey.set(id(record, i), { record, lastChance: false });
+  });
+  input.lastChance.forEach((record, i) => {
+    const known = byKey.get(id(record, i + input.news.length));
+    byKey.set(id(record, i + input.news.length), { record: known?.record ?? record, lastChance: true });
+  });
+  const items: { item: Item; rank: number; order: number }[] = [];
+  for (const { record, lastChance } of byKey.values()) {
+    const rank =
+      record.outcome === 'failed'
+        ? RANK_FAILED
+        : record.outcome.startsWith('cancelled')
+          ? RANK_CANCELLED
+          : lastChance
+            ? RANK_LAST_CHANCE
+            : RANK_OTHER;
+    const order = Date.parse(record.deletionDate ?? '') || Number.MAX_SAFE_INTEGER;
+    items.push({ item: keyItem(record, lastChance), rank, order });
+  }
+  for (const spoke of input.silent) {
+    items.push({
+      item: { type: 'silent-spoke', ...spoke },
+      rank: RANK_SILENT,
+      order: Date.parse(spoke.lastSeen),
+    });
+  }
+  // Within a rank the soonest deletion (or the longest silence) first; sort is stable for ties.
+  return items.sort((a, b) => a.rank - b.rank || a.order - b.order);
+}
+
+function keyItem(record: OutcomeRecord, lastChance: boolean): KeyItem {
+  return {
+    type: 'key',
+    outcome: record.outcome,
+    lastChance,
+    reason: record.reason,
+    deletionDate: record.deletionDate ?? null,
+    key: {
+      cckmId: record.key.cckmId ?? null,
+      arn: record.key.arn ?? null,
+      aliases: record.key.aliases,
+      account: record.key.account ?? null,
+      region: record.key.region ?? null,
+    },
+  };
+}
+
+function render(
+  input: DigestInput,
+  newCounts: OutcomeSummary,
+  shown: readonly { item: Item }[],
+  more: number,
+  limit: number,
+): string {
+  return JSON.stringify(
+    {
+      digest: 'sweep',
+      eventId: clip(input.eventId, 128),
+      eventTime: input.eventTime === undefined ? null : clip(input.eventTime, 64),
+      mode: input.mode,
+      counts: input.summary,
+      newCounts,
+      lastChance: input.lastChance.length,
+      silentSpokes: input.silent.length,
+      items: shown.map(({ item }) => bounded(item, limit)),
+      more,
+      ...(more > 0
+        ? { moreNote: `${more} more in the log: the audit lines of event ${clip(input.eventId, 128)}` }
+        : {}),
+    },
+    null,
+    2,
+  );
+}
+
+function bounded(item: Item, limit: number): Item {
+  if (item.type === 'silent-spoke') {
+    return { ...item, account: clip(item.account, 32), region: clip(item.region, 32) };
+  }
+  return {
+    ...item,
+    reason: clip(item.reason, limit),
+    deletionDate: item.deletionDate === null ? null : clip(item.deletionDate, 64),
+    key: {
+      cckmId: item.key.cckmId === null ? null : clip(item.key.cckmId, 64),
+      arn: item.key.arn === null ? null : clip(item.key.arn, Math.max(limit, 64)),
+      aliases: item.key.aliases.slice(0, 3).map((a) => clip(a, Math.min(limit, 256))),
+      account: item.key.account === null ? null : clip(item.key.account, 32),
+      region: item.key.region === null ? null : clip(item.key.region, 32),
+    },
+  };
+}
+
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // Code points, not UTF-16 units, so a cut never leaves half a surrogate pair; at most two units per
+  // code point, so only the head is ever split, however long the text.
+  const points = [...text.slice(0, 2 * max)];
+  if (points.length <= max && text.length <= 2 * max) return text;
+  return `${points.slice(0, Math.max(0, max - 3)).join('')}...`;
+}
+
+/** After failed, cancelled, last-chance and silent spokes, the order other outcomes are named in. */
+const OTHER_OUTCOMES: readonly Outcome[] = [
+  'detected',
+  'not-managed',
+  'allowed',
+  'exempt',
+  'denied-attempt',
+  'not-pending',
+];
+
+/** `CCKM Deletion Guard sweep: 1 failed, 3 cancelled, 2 last-chance, 2 silent spokes`, at most 99 characters. */
+export function digestSubject(
+  mode: Mode,
+  newCounts: OutcomeSummary,
+  lastChance: number,
+  silent: number,
+): string {
+  const prefix = `CCKM Deletion Guard sweep${mode === 'detect' ? ' (detect mode)' : ''}: `;
+  const cancelled = (newCounts.cancelled ?? 0) + (newCounts['cancelled-and-enabled'] ?? 0);
+  const parts: string[] = [];
+  const failed = newCounts.failed ?? 0;
+  if (failed > 0) parts.push(`${failed} failed`);
+  if (cancelled > 0) parts.push(`${cancelled} cancelled`);
+  if (lastChance > 0) parts.push(`${lastChance} last-chance`);
+  if (silent > 0) parts.push(`${silent} silent spoke${silent === 1 ? '' : 's'}`);
+  for (const outcome of OTHER_OUTCOMES) {
+    const n = newCounts[outcome] ?? 0;
+    if (n > 0) parts.push(`${n} ${outcome}`);
+  }
+  let text = prefix + parts.join(', ');
+  while (text.length > MAX_SUBJECT_LENGTH && parts.length > 1) {
+    parts.pop();
+    text = `${prefix}${parts.join(', ')}, ...`;
+  }
+  return text.slice(0, MAX_SUBJECT_LENGTH);
+}
+
+function headline(newCounts: OutcomeSummary, input: DigestInput): DigestNotification['headline'] {
+  if ((newCounts.failed ?? 0) > 0) return 'failed';
+  if ((newCounts.cancelled ?? 0) > 0) return 'cancelled';
+  if ((newCounts['cancelled-and-enabled'] ?? 0) > 0) return 'cancelled-and-enabled';
+  if (input.lastChance.length > 0) return 'last-chance';
+  if (input.silent.length > 0) return 'silent-spokes';
+  return OTHER_OUTCOMES.find((o) => (newCounts[o] ?? 0) > 0) ?? 'not-pending';
+}
