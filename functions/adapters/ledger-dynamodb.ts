@@ -6,6 +6,10 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { Heartbeat, Ledger, LedgerCallOptions, LedgerEntry } from '../domain/ledger.ts';
+import { decisionExpiry, heartbeatExpiry, LedgerError } from '../domain/ledger.ts';
+import type { Outcome } from '../domain/remediation-outcome.ts';
+import { OUTCOMES } from '../domain/remediation-outcome.ts';
 import {
   LEDGER_ATTRIBUTES as A,
   DECISION_SK,
@@ -15,11 +19,7 @@ import {
   LEDGER_PARTITION_KEY as PK,
   LEDGER_SORT_KEY as SK,
   LEDGER_TTL_ATTRIBUTE as TTL,
-} from '../../infra/ledger-table-spec.ts';
-import type { Heartbeat, Ledger, LedgerCallOptions, LedgerEntry } from '../domain/ledger.ts';
-import { decisionExpiry, heartbeatExpiry, LedgerError } from '../domain/ledger.ts';
-import type { Outcome } from '../domain/remediation-outcome.ts';
-import { OUTCOMES } from '../domain/remediation-outcome.ts';
+} from '../shared/ledger-schema.ts';
 
 /**
  * The ledger over DynamoDB with the plain client: the items have a dozen flat attributes, so marshalling

@@ -1,4 +1,4 @@
-import type { Mode } from '../shared/config.ts';
+import type { Mode } from '../shared/settings.ts';
 import type { SilentSpoke } from './ledger.ts';
 import { MAX_SUBJECT_LENGTH } from './outcome-notification.ts';
 import type { Outcome, OutcomeRecord, OutcomeSummary } from './remediation-outcome.ts';

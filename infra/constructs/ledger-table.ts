@@ -7,7 +7,7 @@ import {
   LEDGER_PARTITION_KEY,
   LEDGER_SORT_KEY,
   LEDGER_TTL_ATTRIBUTE,
-} from '../ledger-table-spec.ts';
+} from '../../functions/shared/ledger-schema.ts';
 
 export interface LedgerTableProps {
   /** Default RETAIN: the ledger holds decisions that must outlive a stack replacement. */

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { ledgerCreateTableInput } from '../../infra/ledger-table-spec.ts';
+import { ledgerCreateTableInput } from '../../functions/shared/ledger-schema.ts';
 
 /**
  * A real DynamoDB implementation (dynalite, in process, in memory) holding the ledger table created

@@ -2,12 +2,12 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
-import { LedgerTable } from '../../infra/constructs/ledger-table.ts';
 import {
   LEDGER_ATTRIBUTE_DEFINITIONS,
   LEDGER_KEY_SCHEMA,
   LEDGER_TTL_ATTRIBUTE,
-} from '../../infra/ledger-table-spec.ts';
+} from '../../functions/shared/ledger-schema.ts';
+import { LedgerTable } from '../../infra/constructs/ledger-table.ts';
 import { nagFindings } from './helpers.ts';
 
 function make() {

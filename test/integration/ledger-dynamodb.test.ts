@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoLedger } from '../../functions/adapters/ledger-dynamodb.ts';
 import type { Ledger, LedgerEntry } from '../../functions/domain/ledger.ts';
 import { coverageOf, currentEntry, LedgerError } from '../../functions/domain/ledger.ts';
-import { LEDGER_ATTRIBUTE_DEFINITIONS, LEDGER_KEY_SCHEMA } from '../../infra/ledger-table-spec.ts';
+import { LEDGER_ATTRIBUTE_DEFINITIONS, LEDGER_KEY_SCHEMA } from '../../functions/shared/ledger-schema.ts';
 import type { LocalDynamoDb } from '../../local/aws/dynamodb.ts';
 import { startLocalDynamoDb } from '../../local/aws/dynamodb.ts';
 

@@ -12,7 +12,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoLedger } from '../../../functions/adapters/ledger-dynamodb.ts';
 import type { LedgerEntry } from '../../../functions/domain/ledger.ts';
-import { LEDGER_ITEM_ACTIONS } from '../../../infra/ledger-table-spec.ts';
+import { LEDGER_ITEM_ACTIONS } from '../../../functions/shared/ledger-schema.ts';
 
 const TABLE = 'ledger';
 const ddb = mockClient(DynamoDBClient);
