@@ -76,7 +76,13 @@ function list(value: unknown): string[] {
   return [...new Set(entries)];
 }
 
-function checkList(key: string, entries: readonly string[], pattern: RegExp, what: string, problems: string[]) {
+function checkList(
+  key: string,
+  entries: readonly string[],
+  pattern: RegExp,
+  what: string,
+  problems: string[],
+) {
   const bad = entries.find((e) => !pattern.test(e));
   if (bad !== undefined) problems.push(`${key} has an entry that is not ${what}: "${bad.slice(0, 200)}"`);
 }
@@ -122,7 +128,10 @@ function hubPart(
  * Validates the hub-and-spoke context keys into settings; throws ContextError listing every problem.
  * `cli` carries CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION, the defaults of hubAccount / hubRegion.
  */
-export function parseHubContext(context: Readonly<Record<string, unknown>>, cli: CliDefaults = {}): HubSettings {
+export function parseHubContext(
+  context: Readonly<Record<string, unknown>>,
+  cli: CliDefaults = {},
+): HubSettings {
   const problems: string[] = [];
 
   const organizationId = text(context.organizationId);
@@ -135,7 +144,13 @@ export function parseHubContext(context: Readonly<Record<string, unknown>>, cli:
   const spokeAccounts = list(context.spokeAccounts);
   checkList('spokeAccounts', spokeAccounts, ACCOUNT, 'a 12-digit account id', problems);
 
-  const scopeAccounts = parseScope('scopeAccounts', context.scopeAccounts, ACCOUNT, '12-digit account id', problems);
+  const scopeAccounts = parseScope(
+    'scopeAccounts',
+    context.scopeAccounts,
+    ACCOUNT,
+    '12-digit account id',
+    problems,
+  );
   const scopeRegions = parseScope('scopeRegions', context.scopeRegions, REGION, 'Region name', problems);
   const sweepSync = parseBool('sweepSync', context.sweepSync, problems);
 
@@ -145,10 +160,17 @@ export function parseHubContext(context: Readonly<Record<string, unknown>>, cli:
   const spokeRegions = list(context.spokeRegions);
   checkList('spokeRegions', spokeRegions, REGION, 'a Region name (no *: list the Regions)', problems);
   const spokeOrgUnits = list(context.spokeOrgUnits);
-  checkList('spokeOrgUnits', spokeOrgUnits, ORG_UNIT, 'an organizational unit id (ou-...) or root id (r-...)', problems);
+  checkList(
+    'spokeOrgUnits',
+    spokeOrgUnits,
+    ORG_UNIT,
+    'an organizational unit id (ou-...) or root id (r-...)',
+    problems,
+  );
 
   const callAs = text(context.stackSetCallAs) ?? 'SELF';
-  if (callAs !== 'SELF' && callAs !== 'DELEGATED_ADMIN') problems.push('stackSetCallAs must be SELF or DELEGATED_ADMIN');
+  if (callAs !== 'SELF' && callAs !== 'DELEGATED_ADMIN')
+    problems.push('stackSetCallAs must be SELF or DELEGATED_ADMIN');
 
   if (spokeOrgUnits.length > 0 && spokeRegions.length === 0) {
     problems.push('spokeOrgUnits needs spokeRegions too: -c spokeRegions=us-east-1,eu-west-1');
@@ -182,7 +204,9 @@ export function parseHubContext(context: Readonly<Record<string, unknown>>, cli:
 }
 
 /** The remediation (and API) function environment these settings imply (contract section 4). */
-export function hubFunctionEnvironment(s: HubSettings): Record<'SCOPE_ACCOUNTS' | 'SCOPE_REGIONS' | 'SWEEP_SYNC', string> {
+export function hubFunctionEnvironment(
+  s: HubSettings,
+): Record<'SCOPE_ACCOUNTS' | 'SCOPE_REGIONS' | 'SWEEP_SYNC', string> {
   const scope = (v: Scope) => (v === '*' ? '*' : v.join(','));
   return {
     SCOPE_ACCOUNTS: scope(s.scopeAccounts),
