@@ -1,5 +1,10 @@
-import { App, type Stack } from 'aws-cdk-lib';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { App, type Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { parseHubContext } from '../../infra/hub-context.ts';
@@ -218,5 +223,46 @@ describe('cdk-nag AwsSolutions', () => {
     const { app, added } = spokes();
     new sqs.Queue(added.regional[0] as Stack, 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     expect(nagFindings(app).some((f) => f.startsWith('AwsSolutions-SQS4 '))).toBe(true);
+  });
+});
+
+/**
+ * The cfn-guard violations left after acknowledgements, read from the validation report: the plugin
+ * concludes "success" once any violation of a rule is acknowledged, so synthesis alone does not tell.
+ */
+function guardViolations(extra?: (spoke: Stack) => void): string[] {
+  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'spokes-guard-')) });
+  Validations.of(app).addPlugins(new CfnGuardValidator());
+  const { regional } = addSpokes(app, parseHubContext(ISSUE_CONTEXT));
+  extra?.(regional[0] as Stack);
+  try {
+    app.synth();
+  } catch {
+    // A failed conclusion throws; the report below says why.
+  }
+  const report = JSON.parse(readFileSync(join(app.outdir, 'validation-report.json'), 'utf8')) as {
+    pluginReports: { violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[] }[];
+  };
+  return report.pluginReports.flatMap((r) =>
+    r.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`)),
+  );
+}
+
+describe('AWS Control Tower proactive controls (cfn-guard)', () => {
+  it('pass on the spoke and organization stacks', () => {
+    expect(guardViolations()).toEqual([]);
+  });
+
+  it('is live: an alarm without an action in a spoke is reported', () => {
+    const violations = guardViolations((spoke) => {
+      new cloudwatch.Alarm(spoke, 'Bare', {
+        metric: new cloudwatch.Metric({ namespace: 'X', metricName: 'Y' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+      });
+    });
+    expect(violations).toEqual([
+      'cloudwatch_alarm_action_check at CckmDeletionGuardSpoke-eu-west-1/Bare/Resource',
+    ]);
   });
 });
