@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
@@ -240,12 +240,18 @@ function guardViolations(extra?: (spoke: Stack) => void): string[] {
   } catch {
     // A failed conclusion throws; the report below says why.
   }
-  const report = JSON.parse(readFileSync(join(app.outdir, 'validation-report.json'), 'utf8')) as {
-    pluginReports: { violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[] }[];
-  };
-  return report.pluginReports.flatMap((r) =>
-    r.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`)),
-  );
+  try {
+    const report = JSON.parse(readFileSync(join(app.outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: {
+        violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+      }[];
+    };
+    return report.pluginReports.flatMap((r) =>
+      r.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`)),
+    );
+  } finally {
+    rmSync(app.outdir, { recursive: true, force: true });
+  }
 }
 
 describe('AWS Control Tower proactive controls (cfn-guard)', () => {
