@@ -10,11 +10,21 @@ export interface AddedSpokes {
   readonly organization: OrgSpokesStack | undefined;
 }
 
+export interface AddSpokesOptions {
+  /**
+   * The hub stack: the regional spokes are deployed after it (`cdk deploy --all`), since EventBridge checks
+   * the hub bus policy when a spoke's rule is created. The organization stack gets no such dependency: it
+   * is deployed with the management (or delegated administrator) account's credentials, which must not
+   * deploy the hub too.
+   */
+  readonly hubStack?: Stack;
+}
+
 /**
  * Adds the spoke stacks the settings ask for: `CckmDeletionGuardSpoke-<region>` per spokeRegions entry in
  * the hub's account, and `CckmDeletionGuardOrgSpokes` (in the hub's Region, any account) with spokeOrgUnits.
  */
-export function addSpokes(app: App, settings: HubSettings): AddedSpokes {
+export function addSpokes(app: App, settings: HubSettings, options: AddSpokesOptions = {}): AddedSpokes {
   const { hub } = settings;
   if (hub === undefined) {
     // parseHubContext refuses spokes without a hub location; this only guards a hand-built settings object.
@@ -32,6 +42,7 @@ export function addSpokes(app: App, settings: HubSettings): AddedSpokes {
           hub,
         }),
     );
+  if (options.hubStack) for (const spoke of regional) spoke.addDependency(options.hubStack);
   const organization =
     settings.spokeOrgUnits.length > 0
       ? new OrgSpokesStack(app, ORG_SPOKES_STACK_NAME, {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import { App, type Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -46,6 +46,16 @@ describe('addSpokes', () => {
       ['CckmDeletionGuardSpoke-ap-south-1', HUB.account, 'ap-south-1'],
     ]);
     expect(added.organization?.stackName).toBe('CckmDeletionGuardOrgSpokes');
+  });
+
+  it('deploys the regional spokes after the hub stack, the organization stack independently', () => {
+    const app = new App();
+    const hubStack = new Stack(app, 'CckmDeletionGuard', {
+      env: { account: HUB.account, region: HUB.region },
+    });
+    const added = addSpokes(app, parseHubContext(ISSUE_CONTEXT), { hubStack });
+    for (const spoke of added.regional) expect(spoke.dependencies).toContain(hubStack);
+    expect(added.organization?.dependencies).toEqual([]);
   });
 
   it('adds no organization stack without spokeOrgUnits, and nothing without spokes', () => {
