@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { HubBus, type HubBusProps } from '../../infra/constructs/hub-bus.ts';
+import { nagFindings, synth } from './helpers.ts';
 
 type Resource = { Properties: Record<string, unknown> };
 
@@ -137,5 +138,18 @@ describe('HubBus', () => {
       for (const id of Object.keys(rules)) expect(sources).toContainEqual({ 'Fn::GetAtt': [id, 'Arn'] });
       for (const p of permissions) expect(p.Properties.Principal).toBe('events.amazonaws.com');
     });
+  });
+
+  it('adds no cdk-nag finding inside the guard stack, wired to its function, queue and retry policy', () => {
+    const { app, stack } = synth();
+    new HubBus(stack, 'HubBus', {
+      organizationId: 'o-abc123defg',
+      spokeAccounts: ['444455556666'],
+      target: stack.remediationFunction.function,
+      deadLetterQueue: stack.deadLetterQueue,
+      retryAttempts: 8,
+      maxEventAge: Duration.hours(2),
+    });
+    expect(nagFindings(app)).toEqual([]);
   });
 });
