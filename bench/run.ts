@@ -2,11 +2,12 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BUNDLE_RUNTIME_ENV, type FunctionName } from '../infra/bundling.ts';
+import type { FunctionName } from '../infra/bundling.ts';
 import { buildBundle, buildFunctionBundles } from '../local/build-bundles.ts';
 import { defaultSeed, generateSimulatorTls } from '../local/simulator/index.ts';
 import { BENCH_SECRET_ID } from './backends.ts';
 import { killChildren } from './child.ts';
+import { lambdaProcessEnv } from './lambda-heap.ts';
 import {
   BENCH_BUILD_DIR,
   buildFloor,
@@ -58,7 +59,6 @@ const WATCHDOG_MS = 20 * 60_000;
 
 /** Environment of the cold-import children: what a deployed function has, so module scope builds its clients. */
 const IMPORT_ENV: Readonly<Record<string, string>> = {
-  ...BUNDLE_RUNTIME_ENV,
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
@@ -108,13 +108,10 @@ export async function runBench(
     bundleBytes[name] = { minified: sizes.bundleBytes, gzip: sizes.bundleGzipBytes };
     floorBundleBytes[name] = { minified: sizes.floorBundleBytes, gzip: sizes.floorBundleGzipBytes };
     progress(`cold import of ${name}: ${settings.coldImportRuns} alternating runs`);
-    coldImport[name] = await coldImportRatio(
-      harness,
-      bundles[name],
-      floors[name],
-      settings.coldImportRuns,
-      IMPORT_ENV,
-    );
+    coldImport[name] = await coldImportRatio(harness, bundles[name], floors[name], settings.coldImportRuns, {
+      ...IMPORT_ENV,
+      ...lambdaProcessEnv(name),
+    });
   }
 
   progress(`cold invoke: ${settings.coldInvokeRuns} alternating runs`);

@@ -62,6 +62,7 @@ export async function sweepScaling(
   for (const keys of options.sizes) {
     progress(`sweep of ${keys} keys`);
     const backends = await startBackends({
+      fn: 'remediate-deletion',
       keys: generatePendingKeys(keys, { prefix: 'sweep' }),
       tls: options.tls,
       users: options.users,
