@@ -16,6 +16,7 @@ import {
   coldImportRatio,
 } from './measures/cold-import.ts';
 import { coldInvoke } from './measures/cold-invoke.ts';
+import { remediationOverhead } from './measures/remediation-overhead.ts';
 import { sweepScaling } from './measures/sweep-scaling.ts';
 import { tokenEconomy } from './measures/token-economy.ts';
 import { warmOverhead } from './measures/warm-overhead.ts';
@@ -36,6 +37,9 @@ const FULL: BenchSettings = {
   warmIterations: 2000,
   warmWarmup: 200,
   warmRounds: 3,
+  remediationIterations: 1000,
+  remediationWarmup: 100,
+  remediationRounds: 3,
   burstEvents: 1000,
   burstConcurrency: 50,
   sweepSizes: [10, 100, 1000, 10_000],
@@ -49,6 +53,9 @@ const QUICK: BenchSettings = {
   warmIterations: 40,
   warmWarmup: 5,
   warmRounds: 1,
+  remediationIterations: 20,
+  remediationWarmup: 3,
+  remediationRounds: 1,
   burstEvents: 40,
   burstConcurrency: 10,
   sweepSizes: [10, 120],
@@ -97,6 +104,9 @@ export async function runBench(
   ) as Record<FunctionName, Awaited<ReturnType<typeof buildFloor>>>;
   const harness = (await buildBundle('harness', 'bench/children/harness.ts', buildDir)).file;
   const floorApi = (await buildBundle('floor-api', 'bench/children/floor-api.ts', buildDir)).file;
+  const floorRemediation = (
+    await buildBundle('floor-remediation', 'bench/children/floor-remediation.ts', buildDir)
+  ).file;
   const tls = await generateSimulatorTls();
   const { users } = defaultSeed();
 
@@ -136,6 +146,20 @@ export async function runBench(
     users,
   });
 
+  progress(
+    `remediation: ${settings.remediationIterations} ScheduleKeyDeletion events x ${settings.remediationRounds} rounds x 2 processes`,
+  );
+  const remediation = await remediationOverhead({
+    harness,
+    guardFile: bundles['remediate-deletion'].file,
+    floorFile: floorRemediation,
+    iterations: settings.remediationIterations,
+    warmup: settings.remediationWarmup,
+    rounds: settings.remediationRounds,
+    tls,
+    users,
+  });
+
   progress(`token economy: ${settings.burstEvents} events at concurrency ${settings.burstConcurrency}`);
   const burst = await tokenEconomy({
     harness,
@@ -165,7 +189,10 @@ export async function runBench(
     coldInvokeRatio: cold.ratio,
     coldInvoke: cold,
     warmOverheadRatio: warm.ratio,
+    warmOverheadRatioInfo: warm.ratioInfoLogging,
     warm,
+    remediationOverheadRatio: remediation.ratio,
+    remediation,
     tokenEconomy: burst,
     sweep: sweep.rows,
     sweepGrowth: sweep.growth,
