@@ -1,4 +1,4 @@
-import { BUNDLE_RUNTIME_ENV } from '../infra/bundling.ts';
+import type { FunctionName } from '../infra/bundling.ts';
 import { type AwsStandIns, startAwsStandIns } from '../local/aws/index.ts';
 import {
   type SeedKey,
@@ -7,6 +7,7 @@ import {
   type SimulatorTls,
   startSimulator,
 } from '../local/simulator/index.ts';
+import { lambdaProcessEnv } from './lambda-heap.ts';
 
 /** Name of the CipherTrust Manager secret in the Secrets Manager stand-in. */
 export const BENCH_SECRET_ID = 'cckm/deletion-guard-bench';
@@ -29,12 +30,16 @@ export interface Backends {
 
 /** Options of `startBackends`. */
 export interface BackendOptions {
+  /** The function the measure runs (its memory size sets the children's heap, as Lambda's runtime does). */
+  readonly fn: FunctionName;
   readonly keys: readonly SeedKey[];
   /** Shared by every simulator of a run, so the pinned CA and the refresh token stay the same. */
   readonly tls: SimulatorTls;
   readonly users: readonly SeedUser[];
   /** Powertools log level of the functions; WARN unless a measure is about logging. */
   readonly logLevel?: 'WARN' | 'INFO';
+  /** Extra environment of the function (the ledger's table and endpoint, say). */
+  readonly extraEnv?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -52,13 +57,14 @@ export async function startBackends(options: BackendOptions): Promise<Backends> 
   const topicArn = aws.sns.createTopic(TOPIC_NAME);
   const env: Record<string, string> = {
     ...aws.env(),
-    ...BUNDLE_RUNTIME_ENV,
+    ...lambdaProcessEnv(options.fn),
     CCKM_URL: sim.url,
     CCKM_SECRET_ID: BENCH_SECRET_ID,
     NOTIFY_TOPIC_ARN: topicArn,
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
     POWERTOOLS_SERVICE_NAME: 'cckm-deletion-guard',
     POWERTOOLS_METRICS_NAMESPACE: 'CckmDeletionGuard',
+    ...options.extraEnv,
   };
   return {
     sim,

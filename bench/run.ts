@@ -2,11 +2,12 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BUNDLE_RUNTIME_ENV, type FunctionName } from '../infra/bundling.ts';
+import type { FunctionName } from '../infra/bundling.ts';
 import { buildBundle, buildFunctionBundles } from '../local/build-bundles.ts';
 import { defaultSeed, generateSimulatorTls } from '../local/simulator/index.ts';
 import { BENCH_SECRET_ID } from './backends.ts';
 import { killChildren } from './child.ts';
+import { lambdaProcessEnv } from './lambda-heap.ts';
 import {
   BENCH_BUILD_DIR,
   buildFloor,
@@ -15,6 +16,7 @@ import {
   coldImportRatio,
 } from './measures/cold-import.ts';
 import { coldInvoke } from './measures/cold-invoke.ts';
+import { remediationOverhead } from './measures/remediation-overhead.ts';
 import { sweepScaling } from './measures/sweep-scaling.ts';
 import { tokenEconomy } from './measures/token-economy.ts';
 import { warmOverhead } from './measures/warm-overhead.ts';
@@ -35,6 +37,9 @@ const FULL: BenchSettings = {
   warmIterations: 2000,
   warmWarmup: 200,
   warmRounds: 3,
+  remediationIterations: 1000,
+  remediationWarmup: 100,
+  remediationRounds: 3,
   burstEvents: 1000,
   burstConcurrency: 50,
   sweepSizes: [10, 100, 1000, 10_000],
@@ -48,6 +53,9 @@ const QUICK: BenchSettings = {
   warmIterations: 40,
   warmWarmup: 5,
   warmRounds: 1,
+  remediationIterations: 20,
+  remediationWarmup: 3,
+  remediationRounds: 1,
   burstEvents: 40,
   burstConcurrency: 10,
   sweepSizes: [10, 120],
@@ -58,7 +66,6 @@ const WATCHDOG_MS = 20 * 60_000;
 
 /** Environment of the cold-import children: what a deployed function has, so module scope builds its clients. */
 const IMPORT_ENV: Readonly<Record<string, string>> = {
-  ...BUNDLE_RUNTIME_ENV,
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
@@ -97,6 +104,9 @@ export async function runBench(
   ) as Record<FunctionName, Awaited<ReturnType<typeof buildFloor>>>;
   const harness = (await buildBundle('harness', 'bench/children/harness.ts', buildDir)).file;
   const floorApi = (await buildBundle('floor-api', 'bench/children/floor-api.ts', buildDir)).file;
+  const floorRemediation = (
+    await buildBundle('floor-remediation', 'bench/children/floor-remediation.ts', buildDir)
+  ).file;
   const tls = await generateSimulatorTls();
   const { users } = defaultSeed();
 
@@ -108,13 +118,10 @@ export async function runBench(
     bundleBytes[name] = { minified: sizes.bundleBytes, gzip: sizes.bundleGzipBytes };
     floorBundleBytes[name] = { minified: sizes.floorBundleBytes, gzip: sizes.floorBundleGzipBytes };
     progress(`cold import of ${name}: ${settings.coldImportRuns} alternating runs`);
-    coldImport[name] = await coldImportRatio(
-      harness,
-      bundles[name],
-      floors[name],
-      settings.coldImportRuns,
-      IMPORT_ENV,
-    );
+    coldImport[name] = await coldImportRatio(harness, bundles[name], floors[name], settings.coldImportRuns, {
+      ...IMPORT_ENV,
+      ...lambdaProcessEnv(name),
+    });
   }
 
   progress(`cold invoke: ${settings.coldInvokeRuns} alternating runs`);
@@ -135,6 +142,20 @@ export async function runBench(
     iterations: settings.warmIterations,
     warmup: settings.warmWarmup,
     rounds: settings.warmRounds,
+    tls,
+    users,
+  });
+
+  progress(
+    `remediation: ${settings.remediationIterations} ScheduleKeyDeletion events x ${settings.remediationRounds} rounds x 2 processes`,
+  );
+  const remediation = await remediationOverhead({
+    harness,
+    guardFile: bundles['remediate-deletion'].file,
+    floorFile: floorRemediation,
+    iterations: settings.remediationIterations,
+    warmup: settings.remediationWarmup,
+    rounds: settings.remediationRounds,
     tls,
     users,
   });
@@ -168,7 +189,10 @@ export async function runBench(
     coldInvokeRatio: cold.ratio,
     coldInvoke: cold,
     warmOverheadRatio: warm.ratio,
+    warmOverheadRatioInfo: warm.ratioInfoLogging,
     warm,
+    remediationOverheadRatio: remediation.ratio,
+    remediation,
     tokenEconomy: burst,
     sweep: sweep.rows,
     sweepGrowth: sweep.growth,

@@ -14,6 +14,7 @@ export function nodejsBundlingOptions(): BundlingOptions {
     sourceMap: ESBUILD_OPTIONS.sourcemap,
     // esbuild's `sourcemap: true` is a linked .map file, which is CDK's DEFAULT mode.
     sourceMapMode: SourceMapMode.DEFAULT,
+    sourcesContent: ESBUILD_OPTIONS.sourcesContent,
     target: ESBUILD_OPTIONS.target,
     format: ESBUILD_OPTIONS.format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,
     mainFields: [...ESBUILD_OPTIONS.mainFields],

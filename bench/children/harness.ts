@@ -88,6 +88,32 @@ async function run(request: ChildRequest): Promise<ChildReply> {
       }
       return { mode: 'warm', samplesMs, outcomes, ...base() };
     }
+    case 'remediation-warm': {
+      const handler = await load(request.file);
+      const outcomes: Counts = {};
+      let errors = 0;
+      // Times the handler alone: the context is built before, the outcome counted after (Lambda's work).
+      const invoke = async (event: unknown, timed: number[] | undefined) => {
+        const context = benchContext('remediate-deletion', REMEDIATION_TIMEOUT_MS);
+        const t0 = performance.now();
+        let result: unknown;
+        let failure: unknown;
+        try {
+          result = await handler(event, context);
+        } catch (error) {
+          failure = error ?? new Error('undefined thrown');
+        }
+        timed?.push(performance.now() - t0);
+        if (failure !== undefined) {
+          errors++;
+          addFailure(outcomes, failure);
+        } else if (timed) addSummary(outcomes, result);
+      };
+      for (const event of request.warmupEvents) await invoke(event, undefined);
+      const samplesMs: number[] = [];
+      for (const event of request.events) await invoke(event, samplesMs);
+      return { mode: 'remediation-warm', samplesMs, outcomes, errors, ...base() };
+    }
     case 'burst': {
       const handler = await load(request.file);
       const outcomes: Counts = {};

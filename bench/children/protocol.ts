@@ -15,6 +15,13 @@ export type ChildRequest =
       readonly ids: readonly string[];
     }
   | {
+      /** Remediation events one after another in one process; the first `warmup` untimed. */
+      readonly mode: 'remediation-warm';
+      readonly file: string;
+      readonly warmupEvents: readonly unknown[];
+      readonly events: readonly unknown[];
+    }
+  | {
       readonly mode: 'burst';
       readonly file: string;
       readonly events: readonly unknown[];
@@ -43,6 +50,12 @@ export type ChildReply =
       readonly outcomes: Counts;
     })
   | (ChildBase & { readonly mode: 'warm'; readonly samplesMs: readonly number[]; readonly outcomes: Counts })
+  | (ChildBase & {
+      readonly mode: 'remediation-warm';
+      readonly samplesMs: readonly number[];
+      readonly outcomes: Counts;
+      readonly errors: number;
+    })
   | (ChildBase & {
       readonly mode: 'burst';
       readonly wallMs: number;

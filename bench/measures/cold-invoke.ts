@@ -43,6 +43,7 @@ function expectCancelled(outcomes: Counts, who: string): void {
  */
 export async function coldInvoke(options: ColdInvokeOptions): Promise<ColdInvokeFigures> {
   const backends = await startBackends({
+    fn: 'cancel-deletion',
     keys: generatePendingKeys(1, { prefix: 'cold' }),
     tls: options.tls,
     users: options.users,

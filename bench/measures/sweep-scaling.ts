@@ -4,6 +4,7 @@ import { startBackends } from '../backends.ts';
 import { runChild } from '../child.ts';
 import type { Counts } from '../children/protocol.ts';
 import { sweepEvent } from '../events.ts';
+import { type SweepLedger, startSweepLedger } from '../ledger.ts';
 import { round } from '../stats.ts';
 
 /** Inputs of the sweep-scaling measure. */
@@ -15,6 +16,8 @@ export interface SweepOptions {
   readonly sizes: readonly number[];
   readonly tls: SimulatorTls;
   readonly users: readonly SeedUser[];
+  /** Starts the ledger of one sweep (default: bench/ledger.ts, none until the ledger exists). */
+  readonly ledger?: () => Promise<SweepLedger | undefined>;
 }
 
 /** One sweep over `keys` keys pending deletion. */
@@ -35,6 +38,12 @@ export interface SweepRow {
   /** Pages a listing of `keys` needs at the client's page size. */
   readonly minimumPages: number;
   readonly notificationsPublished: number;
+  /**
+   * DynamoDB calls of the sweep by operation, counted at the ledger's endpoint; absent while the
+   * function has no ledger (bench/ledger.ts).
+   */
+  readonly ledgerCalls?: Readonly<Record<string, number>>;
+  /** Peak RSS of the sweep process, MiB, with the heap Lambda gives a 512 MB function. */
   readonly peakRssMb: number;
   readonly outcomes: Counts;
 }
@@ -61,10 +70,16 @@ export async function sweepScaling(
   const rows: SweepRow[] = [];
   for (const keys of options.sizes) {
     progress(`sweep of ${keys} keys`);
+    const ledger = await (options.ledger ?? startSweepLedger)();
     const backends = await startBackends({
+      extraEnv: ledger?.env,
+      fn: 'remediate-deletion',
       keys: generatePendingKeys(keys, { prefix: 'sweep' }),
       tls: options.tls,
       users: options.users,
+    }).catch(async (error: unknown) => {
+      await ledger?.dynamo.close();
+      throw error;
     });
     try {
       const { reply } = await runChild(
@@ -97,11 +112,12 @@ export async function sweepScaling(
         expectedRequests: pages + cancels + enables + tokenGrants,
         minimumPages: Math.max(1, Math.ceil(keys / PAGE_SIZE)),
         notificationsPublished: backends.aws.sns.messages.length,
+        ...(ledger && { ledgerCalls: ledger.dynamo.calls() }),
         peakRssMb: round(reply.maxRssKb / 1024, 1),
         outcomes: reply.outcomes,
       });
     } finally {
-      await backends.close();
+      await Promise.allSettled([backends.close(), ledger?.dynamo.close()]);
     }
   }
   const growth: SweepGrowth[] = [];

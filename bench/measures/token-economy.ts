@@ -62,7 +62,12 @@ export async function agentConnectionLimit(): Promise<number> {
  */
 export async function tokenEconomy(options: TokenEconomyOptions): Promise<TokenEconomyFigures> {
   const keys = generatePendingKeys(options.events, { prefix: 'burst' });
-  const backends = await startBackends({ keys, tls: options.tls, users: options.users });
+  const backends = await startBackends({
+    fn: 'remediate-deletion',
+    keys,
+    tls: options.tls,
+    users: options.users,
+  });
   try {
     const { reply } = await runChild(
       options.harness,

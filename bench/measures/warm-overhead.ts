@@ -55,6 +55,7 @@ type Side = 'floor' | 'guard' | 'guardInfoLogging';
 export async function warmOverhead(options: WarmOptions): Promise<WarmFigures> {
   const total = options.warmup + options.iterations;
   const backends = await startBackends({
+    fn: 'cancel-deletion',
     keys: generatePendingKeys(total, { prefix: 'warm' }),
     tls: options.tls,
     users: options.users,

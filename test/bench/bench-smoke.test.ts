@@ -30,8 +30,12 @@ const NUMBERS = [
   'coldInvokeRatio',
   'warmOverheadRatio.p50',
   'warmOverheadRatio.p99',
-  'warm.ratioInfoLogging.p50',
-  'warm.ratioInfoLogging.p99',
+  'warmOverheadRatioInfo.p50',
+  'warmOverheadRatioInfo.p99',
+  'remediationOverheadRatio.p50',
+  'remediationOverheadRatio.p99',
+  'remediation.guard.cckmRequestsPerEvent',
+  'remediation.floor.cckmRequestsPerEvent',
   'tokenEconomy.secretReads',
   'tokenEconomy.tokenGrants',
   'tokenEconomy.socketsOpened',
@@ -49,6 +53,7 @@ const SWEEP_ROW_NUMBERS = [
   'cancels',
   'enables',
   'expectedRequests',
+  'notificationsPublished',
   'peakRssMb',
 ];
 
@@ -111,6 +116,23 @@ describe('npm run bench -- --quick --json', () => {
       for (const field of SWEEP_ROW_NUMBERS) expect(typeof at(row, field), field).toBe('number');
     }
     expect(at(results, 'sweepGrowth')).toHaveLength(sizes.length - 1);
+  });
+
+  it('reports ledgerCalls in a sweep row only as DynamoDB operation counts (absent until the ledger exists)', () => {
+    for (const row of at(results, 'sweep') as Json[]) {
+      const calls = at(row, 'ledgerCalls');
+      if (calls === undefined) continue;
+      expect(typeof calls).toBe('object');
+      for (const n of Object.values(calls as Record<string, Json>)) expect(Number.isInteger(n)).toBe(true);
+    }
+  });
+
+  it('makes the same CM calls and SNS messages per remediation event on both sides of the ratio', () => {
+    expect(at(results, 'remediation.guard.cckmRequestsPerEvent')).toBe(
+      at(results, 'remediation.floor.cckmRequestsPerEvent'),
+    );
+    expect(at(results, 'remediation.guard.publishesPerEvent')).toBe(1);
+    expect(at(results, 'remediation.floor.publishesPerEvent')).toBe(1);
   });
 
   it('cancels every key it was given, so the figures are of real cancels', () => {

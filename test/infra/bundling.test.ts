@@ -12,6 +12,7 @@ describe('bundling', () => {
       minify: true,
       sourceMap: true,
       sourceMapMode: SourceMapMode.DEFAULT,
+      sourcesContent: false,
       target: 'node24',
       format: OutputFormat.ESM,
       mainFields: ['module', 'main'],

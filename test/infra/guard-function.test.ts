@@ -37,7 +37,7 @@ describe('GuardFunction', () => {
       Variables: { APP_FLAG: '1', NODE_OPTIONS: '--enable-source-maps --max-old-space-size=200' },
     });
     expect(make({ environment: { APP_FLAG: '1' } }).fnProps.Environment).toEqual({
-      Variables: { NODE_OPTIONS: '--enable-source-maps', APP_FLAG: '1' },
+      Variables: { APP_FLAG: '1' },
     });
   });
 

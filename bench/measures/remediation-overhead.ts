@@ -1,0 +1,136 @@
+import { generatePendingKeys, type SeedUser, type SimulatorTls } from '../../local/simulator/index.ts';
+import { seededIds, startBackends } from '../backends.ts';
+import { runChild } from '../child.ts';
+import type { Counts } from '../children/protocol.ts';
+import { scheduleKeyDeletionEvent } from '../events.ts';
+import { quantile, round } from '../stats.ts';
+
+/** Inputs of the remediation-overhead measure. */
+export interface RemediationOptions {
+  readonly harness: string;
+  /** The remediation function bundle. */
+  readonly guardFile: string;
+  /** The floor module (bench/children/floor-remediation.ts, bundled). */
+  readonly floorFile: string;
+  /** Timed events per process. */
+  readonly iterations: number;
+  /** Untimed events first: the cold start, the token, JIT warm-up. */
+  readonly warmup: number;
+  /** Processes per side, alternating sides; samples are pooled. */
+  readonly rounds: number;
+  readonly tls: SimulatorTls;
+  readonly users: readonly SeedUser[];
+}
+
+/** One side's latency quantiles and what it spent per event. */
+export interface RemediationSide {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** CipherTrust Manager requests per event (token grant of the warm-up excluded: 2, list + cancel). */
+  readonly cckmRequestsPerEvent: number;
+  /** SNS messages per event (1: the contract's one message per decided key). */
+  readonly publishesPerEvent: number;
+}
+
+/** Remediation-overhead figures. */
+export interface RemediationFigures {
+  /** Guard ÷ floor at p50 and p99. */
+  readonly ratio: { readonly p50: number; readonly p99: number };
+  readonly guard: RemediationSide;
+  readonly floor: RemediationSide;
+  readonly iterations: number;
+  readonly rounds: number;
+  /** Guard ÷ floor of each round alone. */
+  readonly perRound: readonly { readonly p50: number; readonly p99: number }[];
+  /** Peak RSS of a guard process, MiB. */
+  readonly peakRssMb: number;
+}
+
+type Side = 'floor' | 'guard';
+
+/**
+ * One CloudTrail `ScheduleKeyDeletion` event at a time through the warm remediation handler against
+ * the simulator (lookup by KeyID and Region, cancel, one SNS message), ÷ the same lookup and cancel
+ * with bare undici and the same publish with the bare SDK client. Each event is for a different key
+ * pending deletion; keys are put back between processes, never inside a timed region.
+ */
+export async function remediationOverhead(options: RemediationOptions): Promise<RemediationFigures> {
+  const total = options.warmup + options.iterations;
+  const keys = generatePendingKeys(total, { prefix: 'remediation' });
+  const backends = await startBackends({
+    fn: 'remediate-deletion',
+    keys,
+    tls: options.tls,
+    users: options.users,
+  });
+  try {
+    const ids = seededIds(backends);
+    const events = keys.map(scheduleKeyDeletionEvent);
+    const warmupEvents = events.slice(0, options.warmup);
+    const timedEvents = events.slice(options.warmup);
+    const samples: Record<Side, number[]> = { floor: [], guard: [] };
+    const spent: Record<Side, { requests: number; publishes: number }> = {
+      floor: { requests: 0, publishes: 0 },
+      guard: { requests: 0, publishes: 0 },
+    };
+    const perRound: { p50: number; p99: number }[] = [];
+    let peakRssKb = 0;
+    const sides: { side: Side; file: string }[] = [
+      { side: 'floor', file: options.floorFile },
+      { side: 'guard', file: options.guardFile },
+    ];
+    for (let pass = 0; pass < options.rounds; pass++) {
+      const roundSamples: Partial<Record<Side, readonly number[]>> = {};
+      for (const { side, file } of pass % 2 === 0 ? sides : [...sides].reverse()) {
+        backends.repend(ids);
+        const requestsBefore = backends.sim.counters.requests - backends.tokenGrants();
+        const publishesBefore = backends.aws.sns.messages.length;
+        const { reply } = await runChild(
+          options.harness,
+          { mode: 'remediation-warm', file, warmupEvents, events: timedEvents },
+          backends.env,
+          'remediation-warm',
+          600_000,
+        );
+        expectAllCancelled(reply.outcomes, reply.errors, options.iterations, side);
+        spent[side].requests += backends.sim.counters.requests - backends.tokenGrants() - requestsBefore;
+        spent[side].publishes += backends.aws.sns.messages.length - publishesBefore;
+        samples[side].push(...reply.samplesMs);
+        roundSamples[side] = reply.samplesMs;
+        if (side === 'guard') peakRssKb = Math.max(peakRssKb, reply.maxRssKb);
+      }
+      perRound.push(ratioOf(roundSamples.guard ?? [], roundSamples.floor ?? []));
+    }
+    const invocations = options.rounds * total;
+    const figures = (side: Side): RemediationSide => ({
+      p50Ms: round(quantile(samples[side], 0.5), 3),
+      p99Ms: round(quantile(samples[side], 0.99), 3),
+      cckmRequestsPerEvent: round(spent[side].requests / invocations, 3),
+      publishesPerEvent: round(spent[side].publishes / invocations, 3),
+    });
+    return {
+      ratio: ratioOf(samples.guard, samples.floor),
+      guard: figures('guard'),
+      floor: figures('floor'),
+      iterations: options.iterations,
+      rounds: options.rounds,
+      perRound,
+      peakRssMb: round(peakRssKb / 1024, 1),
+    };
+  } finally {
+    await backends.close();
+  }
+}
+
+function ratioOf(guard: readonly number[], floor: readonly number[]): { p50: number; p99: number } {
+  return {
+    p50: round(quantile(guard, 0.5) / quantile(floor, 0.5)),
+    p99: round(quantile(guard, 0.99) / quantile(floor, 0.99)),
+  };
+}
+
+function expectAllCancelled(outcomes: Counts, errors: number, iterations: number, side: string): void {
+  if (outcomes.cancelled !== iterations || errors > 0) {
+    throw new Error(`remediation run (${side}) did not cancel every key: ${JSON.stringify(outcomes)}`);
+  }
+}
