@@ -26,6 +26,10 @@ export const DEFAULT_LIFETIME_MS = 300_000;
 
 type GrantCredential = Exclude<CckmCredential, { readonly kind: 'token' }>;
 
+/**
+ * The grant request body for a refresh-token or password secret. Never `renew_refresh_token`: that
+ * would mint a new refresh token and invalidate the stored one.
+ */
 function grantBody(credential: GrantCredential, secret: CckmSecret): Readonly<Record<string, string>> {
   const scope = {
     ...(secret.domain !== undefined && { domain: secret.domain }),
@@ -34,15 +38,6 @@ function grantBody(credential: GrantCredential, secret: CckmSecret): Readonly<Re
   return credential.kind === 'refresh_token'
     ? { grant_type: 'refresh_token', refresh_token: credential.refreshToken, ...scope }
     : { grant_type: 'password', username: credential.username, password: credential.password, ...scope };
-}
-
-/**
- * The grant request body for a secret, or undefined for a static `token` secret. Never
- * `renew_refresh_token`: that would mint a new refresh token and invalidate the stored one.
- */
-export function grantRequestBody(secret: CckmSecret): Readonly<Record<string, string>> | undefined {
-  const { credential } = secret;
-  return credential.kind === 'token' ? undefined : grantBody(credential, secret);
 }
 
 /** The JWT's `exp` claim in epoch ms, read without verifying the signature; undefined if unreadable. */
