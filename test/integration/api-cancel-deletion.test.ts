@@ -12,7 +12,7 @@ import {
   stableUuid,
   startSimulator,
 } from '../../local/simulator/index.ts';
-import { buildTestBundle, callApi, removeTestBundles } from '../helpers/local-bundles.ts';
+import { buildTestBundle, callApi, stopAll } from '../helpers/local-bundles.ts';
 
 /*
  * The real cancel-deletion bundle (built as deployed) against the CipherTrust Manager simulator over
@@ -74,12 +74,7 @@ describe('cancel-deletion bundle against the simulator', () => {
     credentials.push(sim.credentials.password, sim.credentials.refreshToken);
   }, 60_000);
 
-  afterAll(async () => {
-    await Promise.all(hosts.map((h) => h.close()));
-    await sim?.close();
-    await aws?.close();
-    removeTestBundles();
-  });
+  afterAll(() => stopAll(hosts, sim, aws));
 
   beforeEach(() => {
     sim.reset();

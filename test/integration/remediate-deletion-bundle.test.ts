@@ -11,7 +11,7 @@ import {
   stableUuid,
   startSimulator,
 } from '../../local/simulator/index.ts';
-import { buildTestBundle, removeTestBundles } from '../helpers/local-bundles.ts';
+import { buildTestBundle, stopAll } from '../helpers/local-bundles.ts';
 
 /*
  * The real remediate-deletion bundle (built as deployed) against the CipherTrust Manager simulator
@@ -95,12 +95,7 @@ describe('remediate-deletion bundle against the simulator', () => {
     bundle = await buildTestBundle('remediate-deletion');
   }, 60_000);
 
-  afterAll(async () => {
-    await Promise.all(hosts.map((h) => h.close()));
-    await sim?.close();
-    await aws?.close();
-    removeTestBundles();
-  });
+  afterAll(() => stopAll(hosts, sim, aws));
 
   beforeEach(() => {
     sim.reset();

@@ -4,21 +4,15 @@ import { key } from '../../helpers/fake-cckm.ts';
 
 describe('the managed key rules', () => {
   it.each([
-    ['PendingDeletion', true],
-    ['PendingReplicaDeletion', true],
-    ['Enabled', false],
-    ['Disabled', false],
-    ['', false],
-  ])('counts a key in state "%s" as pending deletion: %s', (state, expected) => {
-    expect(isPendingDeletion(key({ state }))).toBe(expected);
-  });
-
-  it.each([
-    ['Enabled', true],
-    ['Disabled', false],
-    ['PendingDeletion', false],
-    ['Unavailable', false],
-  ])('counts a key in state "%s" as enabled: %s', (state, expected) => {
-    expect(isEnabled(key({ state }))).toBe(expected);
+    { state: 'PendingDeletion', pending: true, enabled: false },
+    { state: 'PendingReplicaDeletion', pending: true, enabled: false },
+    { state: 'Enabled', pending: false, enabled: true },
+    { state: 'Disabled', pending: false, enabled: false },
+    { state: 'Unavailable', pending: false, enabled: false },
+    { state: '', pending: false, enabled: false },
+  ])('a key in state "$state" is pending: $pending, enabled: $enabled', ({ state, pending, enabled }) => {
+    const managed = key({ state });
+    expect(isPendingDeletion(managed)).toBe(pending);
+    expect(isEnabled(managed)).toBe(enabled);
   });
 });
