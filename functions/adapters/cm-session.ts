@@ -86,7 +86,7 @@ const grantSchema = z.looseObject({
 /** The secret values a token request sends, so CM's answer to it can be scrubbed of them. */
 function credentialValues(secret: CckmSecret): string[] {
   const c = secret.credential;
-  return c.kind === 'refresh_token' ? [c.refreshToken] : c.kind === 'password' ? [c.password] : [c.token];
+  return c.type === 'refresh_token' ? [c.refreshToken] : c.type === 'password' ? [c.password] : [c.token];
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

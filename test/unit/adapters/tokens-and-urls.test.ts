@@ -18,14 +18,14 @@ describe('token rules', () => {
       bodies.push(body);
       return { jwt: 'minted' };
     });
-    const secret = { credential: { kind: 'refresh_token', refreshToken: 'r' }, domain: 'd' } as const;
+    const secret = { credential: { type: 'refresh_token', refreshToken: 'r' }, domain: 'd' } as const;
     await expect(provider.get(secret, Number.MAX_SAFE_INTEGER)).resolves.toBe('minted');
     expect(bodies).toEqual([{ grant_type: 'refresh_token', refresh_token: 'r', domain: 'd' }]);
   });
 
   it('sends no grant for a static token and uses it as it is', async () => {
     const provider = createTokenProvider(() => Promise.reject(new Error('no grant expected')));
-    const secret = { credential: { kind: 'token', token: 't' } } as const;
+    const secret = { credential: { type: 'token', token: 't' } } as const;
     await expect(provider.get(secret, Number.MAX_SAFE_INTEGER)).resolves.toBe('t');
     expect(provider.grants).toBe(0);
   });
@@ -57,7 +57,7 @@ describe('token rules', () => {
         }),
       () => 0,
     );
-    const secret = { credential: { kind: 'refresh_token' as const, refreshToken: 'r' } };
+    const secret = { credential: { type: 'refresh_token' as const, refreshToken: 'r' } };
     const first = provider.get(secret, 10_000);
     provider.drop('stale');
     release({ jwt: 'stale' });
