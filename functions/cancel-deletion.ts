@@ -2,10 +2,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { CckmApi } from './adapters/cckm-api.ts';
 import { createCckmClient } from './adapters/cckm-client.ts';
 import { cancelKey } from './domain/cancel-key.ts';
 import { parseCancelRequest } from './domain/cancel-request.ts';
+import type { CckmApi } from './domain/ports.ts';
 import { connection, type Loaded, requireConfig } from './shared/config.ts';
 import { deadlineOf } from './shared/deadline.ts';
 import { jsonResponse } from './shared/http.ts';
@@ -17,6 +17,8 @@ export interface CancelDeletionDeps {
   /** Returns the CipherTrust Manager client, or throws ConfigError when the function is misconfigured. */
   readonly cckm: () => CckmApi;
   readonly logger: typeof logger;
+  /** The clock the time budget starts from (default `Date.now`). */
+  readonly now?: () => number;
 }
 
 /** Builds the API Gateway handler for both cancel-deletion routes (contract section 3). */
@@ -27,7 +29,8 @@ export function createCancelDeletionHandler(deps: CancelDeletionDeps) {
     .handler(async (event: APIGatewayProxyEvent, context: Context) => {
       // Validation first: bad input never reaches CipherTrust Manager, even when misconfigured.
       const command = parseCancelRequest(event);
-      const result = await cancelKey(deps.cckm(), command, { deadline: deadlineOf(context) });
+      const now = deps.now ?? Date.now;
+      const result = await cancelKey(deps.cckm(), command, { deadline: deadlineOf(context, now()) });
       deps.logger.info('cancel-deletion', {
         route: event.resource,
         cckmId: result.id,

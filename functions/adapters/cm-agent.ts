@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
-import { MAX_BODY_BYTES } from './cm-http.ts';
+import { MAX_RESPONSE_BYTES } from './cm-http.ts';
 
 /**
  * The one undici Agent of a container. Its TLS trust depends on the secret's `ca_cert`, so it is
@@ -23,7 +23,7 @@ export function createCmAgent(settings: AgentSettings): Agent {
     keepAliveMaxTimeout: 60_000,
     headersTimeout: settings.timeoutMs,
     bodyTimeout: settings.timeoutMs,
-    maxResponseSize: MAX_BODY_BYTES,
+    maxResponseSize: MAX_RESPONSE_BYTES,
     connections: 16,
     connect: {
       timeout: connectTimeout,

@@ -8,7 +8,7 @@ import { errorCode } from './retry.ts';
  */
 
 /** A hostile server must not be able to exhaust the function's memory. */
-export const MAX_BODY_BYTES = 5 * 1024 * 1024;
+export const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 const MAX_CM_MESSAGE = 500;
 
 export type QueryValue = string | number | boolean | readonly string[];
@@ -62,7 +62,7 @@ export function buildCmUrl(origin: string, request: Pick<CmRequest, 'path' | 'qu
 export async function readCappedBody(
   body: Dispatcher.ResponseData['body'],
   declaredLength: string | string[] | undefined,
-  limit = MAX_BODY_BYTES,
+  limit = MAX_RESPONSE_BYTES,
 ): Promise<string> {
   const declared = Number(Array.isArray(declaredLength) ? declaredLength[0] : declaredLength);
   const tooLarge = () => {
@@ -141,7 +141,9 @@ export function upstreamErrorOf(
 export function networkErrorOf(error: unknown, label: string): UpstreamError {
   const code = errorCode(error) ?? (error instanceof Error ? error.name : 'unknown error');
   if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
-    return new UpstreamError(`CipherTrust Manager sent a response body larger than ${MAX_BODY_BYTES} bytes`);
+    return new UpstreamError(
+      `CipherTrust Manager sent a response body larger than ${MAX_RESPONSE_BYTES} bytes`,
+    );
   }
   const tls = /CERT|SELF_SIGNED|TLS|SSL|ALTNAME|UNABLE_TO/i.test(code);
   const what = tls ? 'TLS verification of CipherTrust Manager failed' : 'CipherTrust Manager unreachable';

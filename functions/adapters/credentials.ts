@@ -7,9 +7,9 @@ import { ConfigError, TimeoutError, UpstreamError } from '../shared/errors.ts';
  */
 
 export type CckmCredential =
-  | { readonly kind: 'refresh_token'; readonly refreshToken: string }
-  | { readonly kind: 'password'; readonly username: string; readonly password: string }
-  | { readonly kind: 'token'; readonly token: string };
+  | { readonly type: 'refresh_token'; readonly refreshToken: string }
+  | { readonly type: 'password'; readonly username: string; readonly password: string }
+  | { readonly type: 'token'; readonly token: string };
 
 export interface CckmSecret {
   readonly credential: CckmCredential;
@@ -66,14 +66,14 @@ export function parseSecret(secretString: string): CckmSecret {
 
   let credential: CckmCredential;
   if (fields.refresh_token !== undefined) {
-    credential = { kind: 'refresh_token', refreshToken: fields.refresh_token };
+    credential = { type: 'refresh_token', refreshToken: fields.refresh_token };
   } else if (fields.token !== undefined) {
     if (!HEADER_SAFE.test(fields.token)) throw bad('token contains characters not allowed in an HTTP header');
-    credential = { kind: 'token', token: fields.token };
+    credential = { type: 'token', token: fields.token };
   } else {
     if (fields.username === undefined) throw bad('password is set but username is missing');
     if (fields.password === undefined) throw bad('username is set but password is missing');
-    credential = { kind: 'password', username: fields.username, password: fields.password };
+    credential = { type: 'password', username: fields.username, password: fields.password };
   }
 
   const domain = optionalString(record, 'domain');

@@ -24,25 +24,20 @@ export const REFRESH_MARGIN_MS = 30_000;
 /** CM's documented JWT lifetime, used when neither `exp` nor `duration` says otherwise. */
 export const DEFAULT_LIFETIME_MS = 300_000;
 
-type GrantCredential = Exclude<CckmCredential, { readonly kind: 'token' }>;
+type GrantCredential = Exclude<CckmCredential, { readonly type: 'token' }>;
 
+/**
+ * The grant request body for a refresh-token or password secret. Never `renew_refresh_token`: that
+ * would mint a new refresh token and invalidate the stored one.
+ */
 function grantBody(credential: GrantCredential, secret: CckmSecret): Readonly<Record<string, string>> {
   const scope = {
     ...(secret.domain !== undefined && { domain: secret.domain }),
     ...(secret.authDomain !== undefined && { auth_domain: secret.authDomain }),
   };
-  return credential.kind === 'refresh_token'
+  return credential.type === 'refresh_token'
     ? { grant_type: 'refresh_token', refresh_token: credential.refreshToken, ...scope }
     : { grant_type: 'password', username: credential.username, password: credential.password, ...scope };
-}
-
-/**
- * The grant request body for a secret, or undefined for a static `token` secret. Never
- * `renew_refresh_token`: that would mint a new refresh token and invalidate the stored one.
- */
-export function grantRequestBody(secret: CckmSecret): Readonly<Record<string, string>> | undefined {
-  const { credential } = secret;
-  return credential.kind === 'token' ? undefined : grantBody(credential, secret);
 }
 
 /** The JWT's `exp` claim in epoch ms, read without verifying the signature; undefined if unreadable. */
@@ -107,7 +102,7 @@ export function createTokenProvider(mint: MintFn, now: () => number = Date.now):
     get(secret, budgetEnd) {
       const { credential } = secret;
       // A static token is used as it is; after a 401 the secret is re-read, which is its refresh.
-      if (credential.kind === 'token') return Promise.resolve(credential.token);
+      if (credential.type === 'token') return Promise.resolve(credential.token);
       if (cached && now() < cached.refreshAt) return Promise.resolve(cached.jwt);
       if (inflight && inflight.generation === generation) return inflight.promise;
       return start(grantBody(credential, secret), secret, budgetEnd);

@@ -1,6 +1,6 @@
 import { NotFoundError } from '../shared/errors.ts';
 import type { CancelCommand } from './cancel-request.ts';
-import type { CckmKey } from './cckm-key.ts';
+import { isEnabled, type ManagedKey } from './managed-key.ts';
 import type { CallOptions, CckmApi } from './ports.ts';
 
 /** The 200 body of the API route (contract section 3). */
@@ -10,10 +10,6 @@ export interface CancelResponse {
   readonly outcome: 'cancelled' | 'not-pending';
   readonly keyState: string;
   readonly enabled: boolean;
-}
-
-function isEnabled(key: CckmKey): boolean {
-  return key.aws_param.Enabled ?? key.aws_param.KeyState === 'Enabled';
 }
 
 /**
@@ -29,10 +25,10 @@ export async function cancelKey(
   options: CallOptions = {},
 ): Promise<CancelResponse> {
   const before = await lookUp(cckm, command, options);
-  const result = await cckm.cancelDeletion(before.id, options);
+  const result = await cckm.cancelDeletion(before.cckmId, options);
   if (result.outcome === 'not-pending') return respond(before, 'not-pending', before, 'Disabled');
   if (command.enable) {
-    const after = await cckm.enableKey(before.id, options);
+    const after = await cckm.enableKey(before.cckmId, options);
     return respond(before, 'cancelled', after, 'Enabled');
   }
   // A cancel leaves the key Disabled (reference: cancel-deletion); CM's record says so when it returns one.
@@ -41,21 +37,21 @@ export async function cancelKey(
 
 /** The 200 body: the state from CM's latest record when it sent one, else the state the call leaves. */
 function respond(
-  before: CckmKey,
+  before: ManagedKey,
   outcome: CancelResponse['outcome'],
-  latest: CckmKey | undefined,
+  latest: ManagedKey | undefined,
   assumed: 'Enabled' | 'Disabled',
 ): CancelResponse {
   return {
-    id: before.id,
-    arn: before.aws_param.Arn,
+    id: before.cckmId,
+    arn: before.arn,
     outcome,
-    keyState: latest?.aws_param.KeyState ?? assumed,
+    keyState: latest?.state ?? assumed,
     enabled: latest ? isEnabled(latest) : assumed === 'Enabled',
   };
 }
 
-async function lookUp(cckm: CckmApi, command: CancelCommand, options: CallOptions): Promise<CckmKey> {
+async function lookUp(cckm: CckmApi, command: CancelCommand, options: CallOptions): Promise<ManagedKey> {
   if (command.by === 'cckm-id') return cckm.getKey(command.id, options);
   const found = await cckm.findAwsKey(command.ref, options);
   if (!found) {

@@ -23,7 +23,7 @@ export const ROUTES = {
 } as const;
 
 /** Request bodies are tiny; anything larger is refused before parsing. */
-export const MAX_BODY_BYTES = 4096;
+export const MAX_REQUEST_BODY_BYTES = 4096;
 
 const byIdBody = z.strictObject({ enable: z.boolean().optional() });
 const byAwsKeyBody = z.strictObject({
@@ -37,8 +37,8 @@ function readBody(request: ApiRequest): unknown {
   const raw = request.body;
   if (raw === undefined || raw === null || raw.trim() === '') return undefined;
   const text = request.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
-    throw new ValidationError(`body must be at most ${MAX_BODY_BYTES} bytes`);
+  if (Buffer.byteLength(text, 'utf8') > MAX_REQUEST_BODY_BYTES) {
+    throw new ValidationError(`body must be at most ${MAX_REQUEST_BODY_BYTES} bytes`);
   }
   try {
     return JSON.parse(text);

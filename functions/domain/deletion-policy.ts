@@ -1,6 +1,5 @@
-import type { PolicyConfig } from '../shared/config.ts';
-import type { CckmKey } from './cckm-key.ts';
-import { isPendingDeletion } from './cckm-key.ts';
+import type { PolicySettings, Reenable } from '../shared/settings.ts';
+import { carriesExemptTag, isEnabled, isPendingDeletion, type ManagedKey } from './managed-key.ts';
 import type { Actor } from './remediation-event.ts';
 
 /**
@@ -51,31 +50,25 @@ export function matchAllowedPrincipal(
   return undefined;
 }
 
-/** True when the key carries the exempt tag (exact key, exact value). */
-export function isExempt(key: CckmKey, tag: PolicyConfig['exemptTag']): boolean {
-  const tags = Array.isArray(key.aws_param.Tags) ? key.aws_param.Tags : [];
-  return tags.some((t) => t?.TagKey === tag.key && t?.TagValue === tag.value);
-}
-
 /**
  * Whether to enable after the cancel. `if-previously-enabled` trusts only CCKM's record read before
  * the cancel: it shows `Enabled` when CCKM had not yet synchronised the schedule made in AWS.
  */
-export function shouldEnable(reenable: PolicyConfig['reenable'], before: CckmKey): boolean {
+export function shouldEnable(reenable: Reenable, before: ManagedKey): boolean {
   if (reenable === 'always') return true;
   if (reenable === 'never') return false;
-  return before.aws_param.KeyState === 'Enabled';
+  return isEnabled(before);
 }
 
 /** Decides what to do with one key; pure, so every policy combination is a table test. */
 export function decideKey(input: {
-  readonly policy: Pick<PolicyConfig, 'mode' | 'reenable' | 'allowedPrincipals' | 'exemptTag'>;
-  readonly key: CckmKey;
+  readonly policy: PolicySettings;
+  readonly key: ManagedKey;
   readonly source: KeySource;
   readonly actor?: Actor;
 }): Decision {
   const { policy, key, source, actor } = input;
-  if (key.gone === true) {
+  if (key.gone) {
     return {
       action: 'skip',
       outcome: 'not-pending',
@@ -88,10 +81,10 @@ export function decideKey(input: {
     return {
       action: 'skip',
       outcome: 'not-pending',
-      reason: `CCKM shows the key ${key.aws_param.KeyState || 'in no state'}, no longer pending deletion`,
+      reason: `CCKM shows the key ${key.state || 'in no state'}, no longer pending deletion`,
     };
   }
-  if (isExempt(key, policy.exemptTag)) {
+  if (carriesExemptTag(key, policy.exemptTag)) {
     return {
       action: 'skip',
       outcome: 'exempt',

@@ -1,5 +1,8 @@
+import type { PolicySettings } from '../shared/settings.ts';
 import type { AwsKeyRef } from './aws-key-ref.ts';
-import type { CckmKey } from './cckm-key.ts';
+import type { ManagedKey } from './managed-key.ts';
+import type { OutcomeNotification } from './outcome-notification.ts';
+import type { OutcomeRecord } from './remediation-outcome.ts';
 
 /** Per-call limits: the call (with retries) must finish before `deadline` (epoch ms), when given. */
 export interface CallOptions {
@@ -11,7 +14,7 @@ export interface CancelResult {
   /** `not-pending`: the key was not pending deletion, so nothing changed (however CM reported it). */
   readonly outcome: 'cancelled' | 'not-pending';
   /** The key record after the call, when CipherTrust Manager returned one. */
-  readonly key?: CckmKey;
+  readonly key?: ManagedKey;
 }
 
 /** Progress of a listing, reported after each page. */
@@ -23,7 +26,7 @@ export interface PageInfo {
 
 /**
  * The CipherTrust Manager operations the guard uses: the domain's port, so domain modules depend on
- * this interface and never on an adapter. Implemented over undici by `cckm-client.ts`;
+ * this interface and never on an adapter. Implemented over undici by `adapters/cckm-client.ts`;
  * faked in domain tests. Every method validates ids before building a URL.
  *
  * Errors: NotFoundError (unknown CCKM id), UpstreamError / AuthenticationError (CM failed after
@@ -31,22 +34,43 @@ export interface PageInfo {
  */
 export interface CckmApi {
   /** Reads one key by CCKM id. */
-  getKey(id: string, options?: CallOptions): Promise<CckmKey>;
+  getKey(id: string, options?: CallOptions): Promise<ManagedKey>;
   /**
    * Finds the CCKM record of an AWS key (KeyId + Region, narrowed by account when known).
    * Returns undefined when CCKM does not know it; throws UpstreamError when several records match
    * and the account cannot tell them apart.
    */
-  findAwsKey(ref: AwsKeyRef, options?: CallOptions): Promise<CckmKey | undefined>;
+  findAwsKey(ref: AwsKeyRef, options?: CallOptions): Promise<ManagedKey | undefined>;
   /**
-   * Finds the CCKM record of a KMS alias (`alias/<name>` or the bare name) in one Region; tries the
-   * bare name, then `alias/<name>`, because the form CCKM's filter wants is unverified.
+   * Lists every key in `PendingDeletion` or `PendingReplicaDeletion`, page by page. When the listing
+   * fails part-way, the keys already read are yielded before the error is thrown.
    */
-  findAwsKeyByAlias(alias: string, region: string, options?: CallOptions): Promise<CckmKey | undefined>;
-  /** Lists every key in `PendingDeletion` or `PendingReplicaDeletion`, page by page. */
-  listPendingDeletion(options?: CallOptions & { onPage?: (info: PageInfo) => void }): AsyncIterable<CckmKey>;
+  listPendingDeletion(
+    options?: CallOptions & { onPage?: (info: PageInfo) => void },
+  ): AsyncIterable<ManagedKey>;
   /** Cancels a scheduled deletion; a key not pending deletion is `not-pending`, not an error. */
   cancelDeletion(id: string, options?: CallOptions): Promise<CancelResult>;
   /** Enables the key in AWS (a cancel leaves it Disabled). */
-  enableKey(id: string, options?: CallOptions): Promise<CckmKey | undefined>;
+  enableKey(id: string, options?: CallOptions): Promise<ManagedKey | undefined>;
+}
+
+/** Everything the remediation flow touches, injected by the handler. */
+export interface RemediationPorts {
+  readonly cckm: CckmApi;
+  readonly policy: PolicySettings;
+  /** Writes one audit line per key. */
+  readonly audit: (record: OutcomeRecord) => void;
+  /** Writes progress and summary lines. */
+  readonly progress: (message: string, fields: Readonly<Record<string, unknown>>) => void;
+  /** Publishes one notification; absent when no topic is configured. Failures must be handled inside. */
+  readonly notify?: (notification: OutcomeNotification) => Promise<void>;
+  readonly now: () => number;
+  /** Epoch ms by which every CipherTrust Manager call must have finished. */
+  readonly deadline: number;
+  /** Keys decided at once during a sweep; bounds sockets and CipherTrust Manager load. */
+  readonly concurrency?: number;
+  /** A key is not started when less than this is left before the deadline. */
+  readonly minKeyBudgetMs?: number;
+  /** A progress line every this many decided keys during a sweep. */
+  readonly progressEvery?: number;
 }

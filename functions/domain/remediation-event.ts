@@ -52,8 +52,6 @@ export interface ScheduleEvent extends EventBase {
   readonly key: EventKey;
   readonly pendingWindowInDays: number;
   readonly deletionDate?: string;
-  /** `PendingDeletion` or `PendingReplicaDeletion` when the response said so. */
-  readonly keyState?: string;
 }
 
 /** A `ScheduleKeyDeletion` that failed (`errorCode` set): nothing was scheduled, a person is told. */
@@ -72,8 +70,6 @@ export interface SweepEvent extends EventBase {
   readonly trigger: 'alarm' | 'schedule' | 'unresolved-key';
   /** Alarm name or rule ARN, for the log. */
   readonly origin?: string;
-  /** Set when a schedule event's key could not be resolved and the sweep stands in for it. */
-  readonly actor?: Actor;
 }
 
 /** Anything else: logged and ignored, never an error. */
@@ -183,7 +179,7 @@ function classifySchedule(envelope: EventBase, detail: Json): RemediationEvent {
   if (!key.ref) {
     // A successful schedule always returns the key ARN; if neither it nor a usable KeyId is there,
     // the event is malformed, and a sweep still finds whatever was scheduled.
-    return { ...base, kind: 'sweep', trigger: 'unresolved-key', origin: key.given, actor };
+    return { ...base, kind: 'sweep', trigger: 'unresolved-key', origin: key.given };
   }
   const pendingWindowInDays =
     parsePendingWindow(response?.pendingWindowInDays) ??
@@ -197,7 +193,6 @@ function classifySchedule(envelope: EventBase, detail: Json): RemediationEvent {
     pendingWindowInDays,
     deletionDate:
       parseDeletionDate(response?.deletionDate) ?? deriveDeletionDate(base.eventTime, pendingWindowInDays),
-    keyState: str(response?.keyState, 64),
   };
 }
 

@@ -1,6 +1,6 @@
-import type { Mode } from '../shared/config.ts';
+import type { Mode } from '../shared/settings.ts';
 import type { AwsKeyRef } from './aws-key-ref.ts';
-import type { CckmKey } from './cckm-key.ts';
+import type { ManagedKey } from './managed-key.ts';
 
 /** The outcomes of contract section 4, one per key. */
 export const OUTCOMES = [
@@ -43,6 +43,7 @@ export interface OutcomeRecord {
   /** ISO 8601; from the event, from CCKM, or event time plus window. */
   readonly deletionDate?: string;
   readonly mode: Mode;
+  /** The kind of event that led to this outcome (the audit line's and notification's `trigger`). */
   readonly kind: EventKind;
 }
 
@@ -66,16 +67,14 @@ export function summarise(outcomes: readonly Pick<OutcomeRecord, 'outcome'>[]): 
   return summary;
 }
 
-/** The identity of a key from its CCKM record. */
-export function identityOf(key: CckmKey): KeyIdentity {
-  const p = key.aws_param;
-  const arnAccount = typeof p.Arn === 'string' ? p.Arn.split(':')[4] : undefined;
+/** The identity of a managed key. */
+export function identityOf(key: ManagedKey): KeyIdentity {
   return {
-    cckmId: key.id,
-    keyId: p.KeyID,
-    arn: p.Arn,
-    aliases: Array.isArray(p.Alias) ? p.Alias.filter((a): a is string => typeof a === 'string') : [],
-    account: p.AWSAccountId || arnAccount || undefined,
+    cckmId: key.cckmId,
+    keyId: key.keyId,
+    arn: key.arn,
+    aliases: key.aliases,
+    account: key.account,
     region: key.region,
   };
 }

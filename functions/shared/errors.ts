@@ -3,9 +3,13 @@
  * them to API responses and the remediation maps them to the `failed` outcome.
  */
 
+/** The error names of the API's error bodies (contract section 3), one per AppError class. */
+export type ErrorKind = 'BadRequest' | 'NotFound' | 'BadGateway' | 'GatewayTimeout' | 'InternalServerError';
+
 /** Base of every error the guard raises on purpose. */
 export abstract class AppError extends Error {
-  abstract readonly kind: 'BadRequest' | 'NotFound' | 'BadGateway' | 'GatewayTimeout' | 'InternalServerError';
+  /** The body's `error` and, through one table, the HTTP status. */
+  abstract readonly errorKind: ErrorKind;
 
   /** Each subclass names itself literally: bundles are minified, so constructor names are not kept. */
   abstract override readonly name: string;
@@ -14,13 +18,13 @@ export abstract class AppError extends Error {
 /** Input that cannot be acted on; nothing reached CipherTrust Manager. */
 export class ValidationError extends AppError {
   override readonly name: string = 'ValidationError';
-  readonly kind = 'BadRequest' as const;
+  readonly errorKind = 'BadRequest' as const;
 }
 
 /** CipherTrust Manager does not know the key. */
 export class NotFoundError extends AppError {
   override readonly name: string = 'NotFoundError';
-  readonly kind = 'NotFound' as const;
+  readonly errorKind = 'NotFound' as const;
 }
 
 /** What CipherTrust Manager said when it refused or failed a call. */
@@ -36,7 +40,7 @@ export interface CmErrorDetail {
 /** CipherTrust Manager failed after retries, answered something unusable, or refused a call. */
 export class UpstreamError extends AppError {
   override readonly name: string = 'UpstreamError';
-  readonly kind = 'BadGateway' as const;
+  readonly errorKind = 'BadGateway' as const;
   readonly detail: CmErrorDetail;
 
   constructor(message: string, detail: CmErrorDetail = {}, options?: { cause?: unknown }) {
@@ -53,11 +57,11 @@ export class AuthenticationError extends UpstreamError {
 /** The time budget (`CCKM_TIMEOUT_MS` or the Lambda's remaining time) ran out. */
 export class TimeoutError extends AppError {
   override readonly name: string = 'TimeoutError';
-  readonly kind = 'GatewayTimeout' as const;
+  readonly errorKind = 'GatewayTimeout' as const;
 }
 
 /** The function is misconfigured (environment or secret); details go to the log only. */
 export class ConfigError extends AppError {
   override readonly name: string = 'ConfigError';
-  readonly kind = 'InternalServerError' as const;
+  readonly errorKind = 'InternalServerError' as const;
 }

@@ -21,7 +21,7 @@ export function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, 
         // The caller's mistake: the reason is enough, a stack trace would only bury it.
         logger.info('request refused', {
           status: response.statusCode,
-          errorKind: error.kind,
+          errorKind: error.errorKind,
           reason: error.message,
         });
       } else if (error instanceof AppError) {
@@ -29,7 +29,7 @@ export function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, 
         // (a TLS failure's cause carries the peer certificate, which only bloats the line).
         logger.warn('request failed', {
           status: response.statusCode,
-          errorKind: error.kind,
+          errorKind: error.errorKind,
           errorName: error.name,
           reason: error.message,
           ...(error instanceof UpstreamError && { detail: error.detail }),

@@ -1,14 +1,14 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { AppError, ConfigError } from './errors.ts';
+import { AppError, ConfigError, type ErrorKind } from './errors.ts';
 
 /** The error body of every non-200 API response (contract section 3). */
 export interface ErrorBody {
-  readonly error: 'BadRequest' | 'NotFound' | 'BadGateway' | 'GatewayTimeout' | 'InternalServerError';
+  readonly error: ErrorKind;
   readonly message: string;
 }
 
 /** The one table from error kind to HTTP status. */
-export const STATUS_BY_KIND: Readonly<Record<ErrorBody['error'], number>> = Object.freeze({
+export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = Object.freeze({
   BadRequest: 400,
   NotFound: 404,
   BadGateway: 502,
@@ -33,8 +33,8 @@ export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxy
  */
 export function errorResponse(error: unknown): APIGatewayProxyResult {
   if (error instanceof AppError && !(error instanceof ConfigError)) {
-    const body: ErrorBody = { error: error.kind, message: error.message };
-    return jsonResponse(STATUS_BY_KIND[error.kind], body);
+    const body: ErrorBody = { error: error.errorKind, message: error.message };
+    return jsonResponse(STATUS_BY_KIND[error.errorKind], body);
   }
   const body: ErrorBody = { error: 'InternalServerError', message: INTERNAL_MESSAGE };
   return jsonResponse(500, body);

@@ -1,5 +1,4 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { OutcomeSummary } from '../domain/remediation-outcome.ts';
 import { metricsNamespace } from './config.ts';
 import { OUTCOME_DIMENSION, OUTCOME_METRIC, SERVICE_NAME } from './telemetry.ts';
 
@@ -10,14 +9,18 @@ import { OUTCOME_DIMENSION, OUTCOME_METRIC, SERVICE_NAME } from './telemetry.ts'
  * a different dimension set would be a different metric to CloudWatch.
  */
 
-/** Per invocation, dimension `kind`: how many events of each kind arrived (plus Powertools' `service`). */
+/** Per invocation, dimension `kind`: how many events of each event kind arrived (plus Powertools' `service`). */
 export const EVENT_METRIC = 'Events';
 
 /** The one metrics instance of a function, flushed by the `logMetrics` middleware. */
 export const metrics = new Metrics({ namespace: metricsNamespace, serviceName: SERVICE_NAME });
 
-/** Emits one `Outcome` datapoint per outcome that occurred, valued at its count. */
-export function recordOutcomes(target: Metrics, kind: string, summary: OutcomeSummary): void {
+/** Emits one `Outcome` datapoint per outcome that occurred (counts by outcome name), valued at its count. */
+export function recordOutcomes(
+  target: Metrics,
+  eventKind: string,
+  summary: Readonly<Record<string, number | undefined>>,
+): void {
   for (const [outcome, count] of Object.entries(summary)) {
     if (!count) continue;
     // A single metric flushes on its own line, so each outcome carries its own dimension value; it
@@ -27,6 +30,6 @@ export function recordOutcomes(target: Metrics, kind: string, summary: OutcomeSu
     single.addMetric(OUTCOME_METRIC, MetricUnit.Count, count);
   }
   // Also keeps the middleware's flush from warning about an empty buffer on ignored events.
-  target.addDimension('kind', kind);
+  target.addDimension('kind', eventKind);
   target.addMetric(EVENT_METRIC, MetricUnit.Count, 1);
 }

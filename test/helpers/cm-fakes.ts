@@ -60,7 +60,7 @@ export function keyRecord(
 }
 
 /** A UUID-shaped CCKM id numbered `n`, sortable in numeric order. */
-export function cckmId(n: number): string {
+export function numberedCckmId(n: number): string {
   return `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
 }
 

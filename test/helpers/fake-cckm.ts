@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { CallOptions, CancelResult, CckmApi, PageInfo } from '../../functions/adapters/cckm-api.ts';
 import type { AwsKeyRef } from '../../functions/domain/aws-key-ref.ts';
-import type { CckmKey } from '../../functions/domain/cckm-key.ts';
+import { isPendingDeletion, type ManagedKey } from '../../functions/domain/managed-key.ts';
+import type { CallOptions, CancelResult, CckmApi, PageInfo } from '../../functions/domain/ports.ts';
 import type { PolicyConfig } from '../../functions/shared/config.ts';
 import { NotFoundError } from '../../functions/shared/errors.ts';
 
@@ -11,15 +11,7 @@ import { NotFoundError } from '../../functions/shared/errors.ts';
  * deadline, pages its listing, can be slowed down to measure concurrency and can fail any call on demand.
  */
 
-const PENDING = new Set(['PendingDeletion', 'PendingReplicaDeletion']);
-
-export type Method =
-  | 'getKey'
-  | 'findAwsKey'
-  | 'findAwsKeyByAlias'
-  | 'listPendingDeletion'
-  | 'cancelDeletion'
-  | 'enableKey';
+export type Method = 'getKey' | 'findAwsKey' | 'listPendingDeletion' | 'cancelDeletion' | 'enableKey';
 
 export interface Call {
   readonly method: Method;
@@ -31,11 +23,11 @@ export interface Call {
 let counter = 0;
 
 /** A CCKM id that is a valid UUID and unique within the test run. */
-export function cckmId(n = ++counter): string {
+export function uniqueCckmId(n = ++counter): string {
   return `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 }
 
-/** A CCKM record for a KMS key; `aws` overrides fields of `aws_param`. */
+/** A managed key as the CipherTrust Manager adapter hands it to the domain. */
 export function key(
   options: {
     id?: string;
@@ -44,31 +36,31 @@ export function key(
     account?: string;
     state?: string;
     aliases?: string[];
-    tags?: { TagKey: string; TagValue: string }[];
+    tags?: { key: string; value: string }[];
     gone?: boolean;
     deletionDate?: string;
   } = {},
-): CckmKey {
+): ManagedKey {
   const region = options.region ?? 'us-west-2';
   const account = options.account ?? '111122223333';
   const keyId = options.keyId ?? '1234abcd-12ab-34cd-56ef-1234567890ab';
-  const state = options.state ?? 'PendingDeletion';
   return {
-    id: options.id ?? cckmId(),
+    cckmId: options.id ?? uniqueCckmId(),
+    arn: `arn:aws:kms:${region}:${account}:key/${keyId}`,
+    keyId,
+    account,
     region,
-    kms: 'kms-prod',
-    ...(options.gone === undefined ? {} : { gone: options.gone }),
-    ...(options.deletionDate === undefined ? {} : { deletion_date: options.deletionDate }),
-    aws_param: {
-      KeyID: keyId,
-      Arn: `arn:aws:kms:${region}:${account}:key/${keyId}`,
-      AWSAccountId: account,
-      KeyState: state,
-      Enabled: state === 'Enabled',
-      Alias: options.aliases ?? ['alias/payments'],
-      Tags: options.tags ?? [],
-    },
+    aliases: options.aliases ?? ['alias/payments'],
+    tags: options.tags ?? [],
+    state: options.state ?? 'PendingDeletion',
+    gone: options.gone ?? false,
+    ...(options.deletionDate === undefined ? {} : { deletionDate: options.deletionDate }),
   };
+}
+
+/** The key with another state, as CCKM's record would show it after a change. */
+export function withState(record: ManagedKey, state: string): ManagedKey {
+  return { ...record, state };
 }
 
 /** Builds a policy; defaults are the contract's. */
@@ -87,7 +79,7 @@ export function policyOf(overrides: Partial<PolicyConfig> = {}): PolicyConfig {
 export class FakeCm implements CckmApi {
   readonly calls: Call[] = [];
   /** CCKM's copy, by CCKM id. */
-  readonly records = new Map<string, CckmKey>();
+  readonly records = new Map<string, ManagedKey>();
   /** The key state in AWS, by CCKM id; defaults to CCKM's copy. */
   readonly aws = new Map<string, string>();
   /** Throws this error from the named method (every call, or the ids listed). */
@@ -99,8 +91,8 @@ export class FakeCm implements CckmApi {
   /** Called at the start of every call (e.g. to advance a fake clock). */
   onCall: (method: Method) => void = () => undefined;
 
-  constructor(keys: readonly CckmKey[] = []) {
-    for (const k of keys) this.records.set(k.id, k);
+  constructor(keys: readonly ManagedKey[] = []) {
+    for (const k of keys) this.records.set(k.cckmId, k);
   }
 
   /** Makes CCKM's copy stale: AWS has the key in `awsState`, CCKM still shows the record's state. */
@@ -134,39 +126,30 @@ export class FakeCm implements CckmApi {
   }
 
   private awsStateOf(id: string): string | undefined {
-    return this.aws.get(id) ?? this.records.get(id)?.aws_param.KeyState;
+    return this.aws.get(id) ?? this.records.get(id)?.state;
   }
 
-  async getKey(id: string, options?: CallOptions): Promise<CckmKey> {
+  async getKey(id: string, options?: CallOptions): Promise<ManagedKey> {
     await this.enter({ method: 'getKey', id, deadline: options?.deadline });
     const record = this.records.get(id);
     if (!record) throw new NotFoundError(`CCKM does not know key ${id}`);
     return record;
   }
 
-  async findAwsKey(ref: AwsKeyRef, options?: CallOptions): Promise<CckmKey | undefined> {
+  async findAwsKey(ref: AwsKeyRef, options?: CallOptions): Promise<ManagedKey | undefined> {
     await this.enter({ method: 'findAwsKey', ref, deadline: options?.deadline });
     return [...this.records.values()].find(
       (k) =>
-        k.aws_param.KeyID === ref.keyId &&
+        k.keyId === ref.keyId &&
         k.region === ref.region &&
-        (ref.account === undefined || k.aws_param.AWSAccountId === ref.account),
+        (ref.account === undefined || k.account === ref.account),
     );
-  }
-
-  async findAwsKeyByAlias(
-    alias: string,
-    region: string,
-    options?: CallOptions,
-  ): Promise<CckmKey | undefined> {
-    await this.enter({ method: 'findAwsKeyByAlias', deadline: options?.deadline });
-    return [...this.records.values()].find((k) => k.region === region && k.aws_param.Alias?.includes(alias));
   }
 
   async *listPendingDeletion(
     options?: CallOptions & { onPage?: (info: PageInfo) => void },
-  ): AsyncIterable<CckmKey> {
-    const pending = [...this.records.values()].filter((k) => PENDING.has(k.aws_param.KeyState));
+  ): AsyncIterable<ManagedKey> {
+    const pending = [...this.records.values()].filter(isPendingDeletion);
     let page = 0;
     for (let offset = 0; offset < pending.length || page === 0; offset += this.pageSize) {
       page += 1;
@@ -183,19 +166,19 @@ export class FakeCm implements CckmApi {
     const record = this.records.get(id);
     if (!record) throw new NotFoundError(`CCKM does not know key ${id}`);
     // AWS decides: CM passes KMSInvalidStateException through, which the client maps to not-pending.
-    if (!PENDING.has(this.awsStateOf(id) ?? '')) return { outcome: 'not-pending' };
+    if (!isPendingDeletion({ state: this.awsStateOf(id) ?? '' })) return { outcome: 'not-pending' };
     this.aws.set(id, 'Disabled');
-    const after = { ...record, aws_param: { ...record.aws_param, KeyState: 'Disabled', Enabled: false } };
+    const after = withState(record, 'Disabled');
     this.records.set(id, after);
     return { outcome: 'cancelled', key: after };
   }
 
-  async enableKey(id: string, options?: CallOptions): Promise<CckmKey | undefined> {
+  async enableKey(id: string, options?: CallOptions): Promise<ManagedKey | undefined> {
     await this.enter({ method: 'enableKey', id, deadline: options?.deadline });
     const record = this.records.get(id);
     if (!record) throw new NotFoundError(`CCKM does not know key ${id}`);
     this.aws.set(id, 'Enabled');
-    const after = { ...record, aws_param: { ...record.aws_param, KeyState: 'Enabled', Enabled: true } };
+    const after = withState(record, 'Enabled');
     this.records.set(id, after);
     return after;
   }

@@ -62,3 +62,13 @@ export async function callApi(
     ms: Date.now() - started,
   };
 }
+
+/** Closes what an integration suite started (hosts, simulator, stand-ins) and removes the test bundles. */
+export async function stopAll(
+  hosts: readonly FunctionHost[],
+  ...services: readonly ({ close(): Promise<void> } | undefined)[]
+): Promise<void> {
+  await Promise.all(hosts.map((h) => h.close()));
+  for (const service of services) await service?.close();
+  removeTestBundles();
+}

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AwsStandIns, startAwsStandIns } from '../../local/aws/index.ts';
 import { type FunctionHost, startFunctionHost } from '../../local/function-host.ts';
@@ -13,7 +12,7 @@ import {
   stableUuid,
   startSimulator,
 } from '../../local/simulator/index.ts';
-import { buildTestBundle, callApi, removeTestBundles } from '../helpers/local-bundles.ts';
+import { buildTestBundle, callApi, stopAll } from '../helpers/local-bundles.ts';
 
 /*
  * The real cancel-deletion bundle (built as deployed) against the CipherTrust Manager simulator over
@@ -65,9 +64,8 @@ const putSecret = (fields: Record<string, string>): void => {
   aws.secrets.put(SECRET_ID, { ca_cert: sim.caPem, ...fields });
 };
 
-const entryExists = existsSync('functions/cancel-deletion.ts');
-
-describe.skipIf(!entryExists)('cancel-deletion bundle against the simulator', () => {
+// No skip when the entry is missing: building the bundle then fails the suite, as it should.
+describe('cancel-deletion bundle against the simulator', () => {
   beforeAll(async () => {
     tls = await generateSimulatorTls();
     sim = await startSimulator({ tls });
@@ -76,12 +74,7 @@ describe.skipIf(!entryExists)('cancel-deletion bundle against the simulator', ()
     credentials.push(sim.credentials.password, sim.credentials.refreshToken);
   }, 60_000);
 
-  afterAll(async () => {
-    await Promise.all(hosts.map((h) => h.close()));
-    await sim?.close();
-    await aws?.close();
-    removeTestBundles();
-  });
+  afterAll(() => stopAll(hosts, sim, aws));
 
   beforeEach(() => {
     sim.reset();

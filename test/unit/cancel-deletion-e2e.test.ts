@@ -32,11 +32,16 @@ beforeEach(() => {
 afterEach(async () => {
   output.restore();
   h.sm.restore();
-  await h.mockAgent.close();
+  try {
+    // Every interceptor a test sets up must have been used: a call the handler skipped is a failure.
+    h.mockAgent.assertNoPendingInterceptors();
+  } finally {
+    await h.mockAgent.close();
+  }
 });
 
 function handler() {
-  return createCancelDeletionHandler({ cckm: () => h.client, logger });
+  return createCancelDeletionHandler({ cckm: () => h.client, logger, now: h.now });
 }
 
 function authorized(headers: unknown): boolean {
@@ -150,6 +155,7 @@ describe('cancel-deletion handler with the real CipherTrust Manager client', () 
         expect(response.body).not.toContain(secret);
       }
       expect(text.toLowerCase()).not.toContain('authorization');
+      h.mockAgent.assertNoPendingInterceptors();
     } finally {
       logger.setLogLevel('INFO');
     }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCancelDeletionHandler } from '../../functions/cancel-deletion.ts';
 import { ROUTES } from '../../functions/domain/cancel-request.ts';
+import { DEADLINE_MARGIN_MS } from '../../functions/shared/deadline.ts';
 import {
   AuthenticationError,
   ConfigError,
@@ -13,6 +14,8 @@ import { apiEvent, captureOutput, lambdaContext } from '../helpers/lambda.ts';
 
 const ID = '3f2b8c1e-7a4d-4e0b-9c61-2d5e8f9a0b1c';
 const ARN = 'arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+/** The handler's clock: fixed, so no test depends on the real one. */
+const NOW = Date.parse('2026-11-28T12:00:00Z');
 
 let output: ReturnType<typeof captureOutput>;
 beforeEach(() => {
@@ -22,7 +25,7 @@ afterEach(() => output.restore());
 
 function setup(keys = [key({ id: ID })]) {
   const cckm = new FakeCm(keys);
-  const handler = createCancelDeletionHandler({ cckm: () => cckm, logger });
+  const handler = createCancelDeletionHandler({ cckm: () => cckm, logger, now: () => NOW });
   return { cckm, handler };
 }
 
@@ -42,15 +45,15 @@ describe('cancel-deletion handler', () => {
     expect(cckm.methods()).toEqual(['getKey', 'cancelDeletion']);
   });
 
-  it('passes a deadline within the Lambda remaining time to every call', async () => {
+  it('passes a deadline of the Lambda remaining time less the margin to every call', async () => {
     const { handler, cckm } = setup();
-    const before = Date.now();
-    await handler(apiEvent(ROUTES.byId, { id: ID }), lambdaContext(5_000));
+    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 5_000 };
+    await handler(apiEvent(ROUTES.byId, { id: ID }), context);
     expect(cckm.methods()).toEqual(['getKey', 'cancelDeletion']);
-    for (const { deadline } of cckm.calls) {
-      expect(deadline).toBeGreaterThanOrEqual(before + 4_000);
-      expect(deadline).toBeLessThanOrEqual(Date.now() + 5_000);
-    }
+    expect(cckm.calls.map((c) => c.deadline)).toEqual([
+      NOW + 5_000 - DEADLINE_MARGIN_MS,
+      NOW + 5_000 - DEADLINE_MARGIN_MS,
+    ]);
   });
 
   it('writes one log line with the outcome', async () => {
@@ -81,6 +84,7 @@ describe('cancel-deletion handler', () => {
         throw new ConfigError('CCKM_URL is required');
       },
       logger,
+      now: () => NOW,
     });
     const response = await handler(apiEvent(ROUTES.byAwsKey, { body: '{"arn":' }), lambdaContext());
     expect(response.statusCode).toBe(400);
@@ -139,6 +143,7 @@ describe('cancel-deletion handler', () => {
         throw new ConfigError('Invalid configuration: CCKM_URL must use https:// (plain http is refused)');
       },
       logger,
+      now: () => NOW,
     });
     const response = await handler(apiEvent(ROUTES.byId, { id: ID }), lambdaContext());
     expect(response.statusCode).toBe(500);

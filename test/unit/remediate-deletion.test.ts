@@ -5,7 +5,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CckmApi } from '../../functions/adapters/cckm-api.ts';
+import type { CckmApi } from '../../functions/domain/ports.ts';
 import type { RemediationResult } from '../../functions/domain/remediation-outcome.ts';
 import { createRemediationHandler } from '../../functions/remediate-deletion.ts';
 import type { PolicyConfig } from '../../functions/shared/config.ts';
@@ -84,7 +84,7 @@ describe('remediate-deletion handler', () => {
       eventId: '3c4226b0-1e81-48a8-a333-7fa5f3cbd118',
       kind: 'schedule-key-deletion',
       summary: { cancelled: 1 },
-      outcomes: [{ outcome: 'cancelled', key: { cckmId: record.id } }],
+      outcomes: [{ outcome: 'cancelled', key: { cckmId: record.cckmId } }],
     });
     expect(fake.methods()).toEqual(['findAwsKey', 'cancelDeletion']);
     expect(auditLines()).toEqual([
@@ -94,7 +94,7 @@ describe('remediate-deletion handler', () => {
         function_request_id: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
         outcome: 'cancelled',
         reason: expect.stringContaining('cancel only'),
-        cckmId: record.id,
+        cckmId: record.cckmId,
         keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
         arn: 'arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
         aliases: ['alias/payments'],
@@ -125,7 +125,7 @@ describe('remediate-deletion handler', () => {
     const second = await handler(fixture('schedule-single-region'), context());
     expect([first.summary, second.summary]).toEqual([{ cancelled: 1 }, { 'not-pending': 1 }]);
     expect(fake.stateChangingCalls()).toHaveLength(2);
-    expect(fake.records.values().next().value?.aws_param.KeyState).toBe('Disabled');
+    expect(fake.records.values().next().value?.state).toBe('Disabled');
     expect(sns).toHaveReceivedNthCommandWith(PublishCommand, 2, {
       Subject: 'KMS key not pending deletion: alias/payments (111122223333 us-west-2)',
     });
@@ -134,7 +134,7 @@ describe('remediate-deletion handler', () => {
   it('cancels and enables a key whose CCKM copy is stale (scheduled in AWS, still Enabled in CCKM)', async () => {
     const record = key({ state: 'Enabled' });
     const fake = new FakeCm([record]);
-    fake.setAwsState(record.id, 'PendingDeletion');
+    fake.setAwsState(record.cckmId, 'PendingDeletion');
     const result = await handlerWith(fake)(fixture('schedule-single-region'), context());
     expect(result.summary).toEqual({ 'cancelled-and-enabled': 1 });
     expect(fake.methods()).toEqual(['findAwsKey', 'cancelDeletion', 'enableKey']);
@@ -145,7 +145,7 @@ describe('remediate-deletion handler', () => {
     const fake = new FakeCm(keys);
     fake.failures.set('cancelDeletion', {
       error: new UpstreamError('CipherTrust Manager answered 503 after 3 attempts', { status: 503 }),
-      ids: [keys[1]?.id ?? ''],
+      ids: [keys[1]?.cckmId ?? ''],
     });
     const handler = handlerWith(fake);
     await expect(handler(fixture('scheduled-sweep'), context())).rejects.toThrow(
@@ -287,7 +287,7 @@ describe('remediate-deletion handler', () => {
         cause: { headers: { authorization: `Bearer ${SECRET_TOKEN}` }, password: SECRET_PASSWORD },
       },
     );
-    fake.failures.set('cancelDeletion', { error: leaky, ids: [keys[0]?.id ?? ''] });
+    fake.failures.set('cancelDeletion', { error: leaky, ids: [keys[0]?.cckmId ?? ''] });
     await expect(handlerWith(fake)(fixture('scheduled-sweep'), context())).rejects.toThrow(
       AuthenticationError.name,
     );

@@ -75,7 +75,7 @@ function connect(secret: Record<string, unknown>, tlsInsecure = false, now: () =
 describe('TLS to CipherTrust Manager', () => {
   it('works when ca_cert is the CA of the server certificate', async () => {
     const { client } = connect({ refresh_token: REFRESH_TOKEN, ca_cert: serverCert });
-    await expect(client.getKey(CCKM_ID)).resolves.toMatchObject({ id: CCKM_ID });
+    await expect(client.getKey(CCKM_ID)).resolves.toMatchObject({ cckmId: CCKM_ID });
     expect(requests).toEqual(['POST /api/v1/auth/tokens', `GET /api/v1/cckm/aws/keys/${CCKM_ID}`]);
     expect(client.stats().agentsCreated).toBe(1);
     expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
@@ -102,7 +102,7 @@ describe('TLS to CipherTrust Manager', () => {
   it('skips verification with CCKM_TLS_INSECURE=true and warns at creation', async () => {
     const { client, logger } = connect({ refresh_token: REFRESH_TOKEN }, true);
     expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('NOT verified'));
-    await expect(client.getKey(CCKM_ID)).resolves.toMatchObject({ id: CCKM_ID });
+    await expect(client.getKey(CCKM_ID)).resolves.toMatchObject({ cckmId: CCKM_ID });
     expect(requests).toHaveLength(2);
     expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
   });
@@ -119,9 +119,9 @@ describe('TLS to CipherTrust Manager', () => {
       .resolves({ SecretString: JSON.stringify({ refresh_token: REFRESH_TOKEN, ca_cert: serverCert }) });
     await expect(client.getKey(CCKM_ID)).rejects.toBeInstanceOf(UpstreamError);
     skew = 301_000; // past the 5-minute secret cache: the rotated secret is read
-    await expect(client.getKey(CCKM_ID)).resolves.toMatchObject({ id: CCKM_ID });
+    await expect(client.getKey(CCKM_ID)).resolves.toMatchObject({ cckmId: CCKM_ID });
     skew = 602_000; // read again, same ca_cert: the Agent is kept
-    await expect(client.getKey(CCKM_ID)).resolves.toMatchObject({ id: CCKM_ID });
+    await expect(client.getKey(CCKM_ID)).resolves.toMatchObject({ cckmId: CCKM_ID });
     expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 3);
     expect(client.stats().agentsCreated).toBe(2);
   });

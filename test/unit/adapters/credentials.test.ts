@@ -20,7 +20,7 @@ describe('parseSecret', () => {
       JSON.stringify({ refresh_token: VALUE, domain: 'd1', auth_domain: 'root', ca_cert: PEM, note: 'x' }),
     );
     expect(secret).toEqual({
-      credential: { kind: 'refresh_token', refreshToken: VALUE },
+      credential: { type: 'refresh_token', refreshToken: VALUE },
       domain: 'd1',
       authDomain: 'root',
       caCert: PEM,
@@ -29,14 +29,14 @@ describe('parseSecret', () => {
 
   it('reads username and password as a password credential', () => {
     expect(parseSecret(JSON.stringify({ username: 'guard', password: VALUE })).credential).toEqual({
-      kind: 'password',
+      type: 'password',
       username: 'guard',
       password: VALUE,
     });
   });
 
   it('reads a static token', () => {
-    expect(parseSecret(JSON.stringify({ token: VALUE })).credential).toEqual({ kind: 'token', token: VALUE });
+    expect(parseSecret(JSON.stringify({ token: VALUE })).credential).toEqual({ type: 'token', token: VALUE });
   });
 
   it.each([
@@ -128,9 +128,9 @@ describe('createSecretSource', () => {
       .resolvesOnce({ SecretString: JSON.stringify({ token: 'old' }) })
       .resolves({ SecretString: JSON.stringify({ token: 'new' }) });
     const source = createSecretSource(client, 'cckm/x');
-    expect((await source.get()).credential).toEqual({ kind: 'token', token: 'old' });
+    expect((await source.get()).credential).toEqual({ type: 'token', token: 'old' });
     source.invalidate();
-    expect((await source.get()).credential).toEqual({ kind: 'token', token: 'new' });
+    expect((await source.get()).credential).toEqual({ type: 'token', token: 'new' });
     expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
   });
 
@@ -179,7 +179,7 @@ describe('createSecretSource', () => {
       .resolves({ SecretString: JSON.stringify({ token: 't' }) });
     const source = createSecretSource(client, 'cckm/x');
     await expect(source.get()).rejects.toBeInstanceOf(ConfigError);
-    await expect(source.get()).resolves.toMatchObject({ credential: { kind: 'token' } });
+    await expect(source.get()).resolves.toMatchObject({ credential: { type: 'token' } });
     expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
   });
 });

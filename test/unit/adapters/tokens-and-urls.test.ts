@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { buildCmUrl, cmErrorOf, networkErrorOf, parseJsonBody } from '../../../functions/adapters/cm-http.ts';
 import {
   createTokenProvider,
-  grantRequestBody,
   jwtExpiryMs,
   refreshAtMs,
   type TokenGrant,
@@ -13,13 +12,22 @@ import { makeJwt } from '../../helpers/cm-fakes.ts';
 const ORIGIN = 'https://cm.example.com';
 
 describe('token rules', () => {
-  it('never asks to renew the refresh token', () => {
-    const body = grantRequestBody({ credential: { kind: 'refresh_token', refreshToken: 'r' }, domain: 'd' });
-    expect(body).toEqual({ grant_type: 'refresh_token', refresh_token: 'r', domain: 'd' });
+  it('never asks to renew the refresh token', async () => {
+    const bodies: Readonly<Record<string, string>>[] = [];
+    const provider = createTokenProvider(async (body) => {
+      bodies.push(body);
+      return { jwt: 'minted' };
+    });
+    const secret = { credential: { type: 'refresh_token', refreshToken: 'r' }, domain: 'd' } as const;
+    await expect(provider.get(secret, Number.MAX_SAFE_INTEGER)).resolves.toBe('minted');
+    expect(bodies).toEqual([{ grant_type: 'refresh_token', refresh_token: 'r', domain: 'd' }]);
   });
 
-  it('has no grant body for a static token', () => {
-    expect(grantRequestBody({ credential: { kind: 'token', token: 't' } })).toBeUndefined();
+  it('sends no grant for a static token and uses it as it is', async () => {
+    const provider = createTokenProvider(() => Promise.reject(new Error('no grant expected')));
+    const secret = { credential: { type: 'token', token: 't' } } as const;
+    await expect(provider.get(secret, Number.MAX_SAFE_INTEGER)).resolves.toBe('t');
+    expect(provider.grants).toBe(0);
   });
 
   it('reads exp without verifying and ignores tokens it cannot decode', () => {
@@ -49,7 +57,7 @@ describe('token rules', () => {
         }),
       () => 0,
     );
-    const secret = { credential: { kind: 'refresh_token' as const, refreshToken: 'r' } };
+    const secret = { credential: { type: 'refresh_token' as const, refreshToken: 'r' } };
     const first = provider.get(secret, 10_000);
     provider.drop('stale');
     release({ jwt: 'stale' });

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   decideKey,
-  isExempt,
   matchAllowedPrincipal,
   principalPattern,
 } from '../../../functions/domain/deletion-policy.ts';
+import { carriesExemptTag } from '../../../functions/domain/managed-key.ts';
 import type { Actor } from '../../../functions/domain/remediation-event.ts';
-import type { Mode, Reenable } from '../../../functions/shared/config.ts';
+import type { Mode, Reenable } from '../../../functions/shared/settings.ts';
 import { key, policyOf } from '../../helpers/fake-cckm.ts';
 
 const ALICE: Actor = { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/Alice' };
@@ -15,7 +15,7 @@ const BOB: Actor = {
   arn: 'arn:aws:sts::111122223333:assumed-role/Dev/bob',
   issuerArn: 'arn:aws:iam::111122223333:role/Dev',
 };
-const EXEMPT = { TagKey: 'deletion-guard:exempt', TagValue: 'true' };
+const EXEMPT = { key: 'deletion-guard:exempt', value: 'true' };
 
 describe('ALLOWED_PRINCIPALS globs', () => {
   it.each([
@@ -54,10 +54,12 @@ describe('ALLOWED_PRINCIPALS globs', () => {
 describe('EXEMPT_TAG', () => {
   const tag = { key: 'deletion-guard:exempt', value: 'true' };
   it('needs the exact key and value', () => {
-    expect(isExempt(key({ tags: [EXEMPT] }), tag)).toBe(true);
-    expect(isExempt(key({ tags: [{ TagKey: 'deletion-guard:exempt', TagValue: 'True' }] }), tag)).toBe(false);
-    expect(isExempt(key({ tags: [{ TagKey: 'env', TagValue: 'true' }] }), tag)).toBe(false);
-    expect(isExempt(key({ tags: [] }), tag)).toBe(false);
+    expect(carriesExemptTag(key({ tags: [EXEMPT] }), tag)).toBe(true);
+    expect(carriesExemptTag(key({ tags: [{ key: 'deletion-guard:exempt', value: 'True' }] }), tag)).toBe(
+      false,
+    );
+    expect(carriesExemptTag(key({ tags: [{ key: 'env', value: 'true' }] }), tag)).toBe(false);
+    expect(carriesExemptTag(key({ tags: [] }), tag)).toBe(false);
   });
 });
 

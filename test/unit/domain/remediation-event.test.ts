@@ -30,7 +30,6 @@ describe('classifyEvent over the documented events', () => {
       },
       pendingWindowInDays: 20,
       deletionDate: '2021-04-12T18:58:30.000Z',
-      keyState: 'PendingDeletion',
     });
   });
 
@@ -41,7 +40,6 @@ describe('classifyEvent over the documented events', () => {
       key: {
         ref: { keyId: 'mrk-1234abcd12ab34cd56ef1234567890ab', region: 'us-west-2', account: '111122223333' },
       },
-      keyState: 'PendingReplicaDeletion',
       pendingWindowInDays: 30,
       deletionDate: '2021-12-02T23:25:25.000Z',
     });

@@ -10,11 +10,11 @@ import {
   TimeoutError,
   UpstreamError,
 } from '../../../functions/shared/errors.ts';
-import { FakeCm, fixture, key, policyOf } from '../../helpers/fake-cckm.ts';
+import { FakeCm, fixture, key, policyOf, withState } from '../../helpers/fake-cckm.ts';
 
 const SINGLE_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const MRK_KEY_ID = 'mrk-1234abcd12ab34cd56ef1234567890ab';
-const EXEMPT = { TagKey: 'deletion-guard:exempt', TagValue: 'true' };
+const EXEMPT = { key: 'deletion-guard:exempt', value: 'true' };
 
 interface Run {
   readonly fake: FakeCm;
@@ -202,7 +202,7 @@ describe('event kind x policy -> outcome (documented fixtures, fake CipherTrust 
         ]
       : [];
     const fake = new FakeCm(records);
-    if (row.cckm?.aws && records[0]) fake.setAwsState(records[0].id, row.cckm.aws);
+    if (row.cckm?.aws && records[0]) fake.setAwsState(records[0].cckmId, row.cckm.aws);
     const { result, audit, notes } = await run(fixture(row.fixture), fake, row.policy);
     expect(result.outcomes.map((o) => o.outcome)).toEqual([row.outcome]);
     expect(fake.methods()).toEqual(row.calls);
@@ -221,7 +221,7 @@ describe('event kind x policy -> outcome (documented fixtures, fake CipherTrust 
           outcome: 'cancelled',
           reason: 'cancel only (REENABLE=if-previously-enabled): the key is now Disabled',
           key: {
-            cckmId: record.id,
+            cckmId: record.cckmId,
             keyId: SINGLE_KEY_ID,
             arn: `arn:aws:kms:us-west-2:111122223333:key/${SINGLE_KEY_ID}`,
             aliases: ['alias/payments'],
@@ -379,8 +379,8 @@ describe('sweep', () => {
     const original = fake.cancelDeletion.bind(fake);
     fake.cancelDeletion = async (id, options) => {
       const stale = fake.records.get(id);
-      if (id === first?.id && stale) {
-        fake.records.set(id, { ...stale, aws_param: { ...stale.aws_param, KeyState: 'Disabled' } });
+      if (id === first?.cckmId && stale) {
+        fake.records.set(id, withState(stale, 'Disabled'));
       }
       return original(id, options);
     };
@@ -388,7 +388,7 @@ describe('sweep', () => {
     expect(result.summary).toEqual({ 'not-pending': 1, cancelled: 1 });
     expect(notes.map((n) => n.outcome)).toEqual(['cancelled']);
     expect(fake.methods()).not.toContain('getKey');
-    expect(fake.stateChangingCalls().map((c) => c.id)).toEqual([keys[0]?.id, keys[1]?.id]);
+    expect(fake.stateChangingCalls().map((c) => c.id)).toEqual([keys[0]?.cckmId, keys[1]?.cckmId]);
   });
 
   it('reports a key removed from CCKM since the listing as not-managed, not failed', async () => {
@@ -397,12 +397,12 @@ describe('sweep', () => {
     const [first] = keys;
     const original = fake.cancelDeletion.bind(fake);
     fake.cancelDeletion = async (id, options) => {
-      if (id === first?.id) fake.records.delete(id);
+      if (id === first?.cckmId) fake.records.delete(id);
       return original(id, options);
     };
     const { result } = await run(fixture('scheduled-sweep'), fake);
     expect(result.summary).toEqual({ 'not-managed': 1, cancelled: 1 });
-    expect(result.outcomes.find((o) => o.key.cckmId === first?.id)?.reason).toBe(
+    expect(result.outcomes.find((o) => o.key.cckmId === first?.cckmId)?.reason).toBe(
       'CCKM no longer has a record of this key',
     );
     expect(() => assertComplete(result)).not.toThrow();
@@ -473,11 +473,11 @@ describe('sweep', () => {
     const fake = new FakeCm(keys);
     fake.failures.set('cancelDeletion', {
       error: new UpstreamError('CipherTrust Manager answered 500'),
-      ids: [keys[1]?.id ?? ''],
+      ids: [keys[1]?.cckmId ?? ''],
     });
     const { result } = await run(fixture('scheduled-sweep'), fake);
     expect(result.summary).toEqual({ cancelled: 3, failed: 1 });
-    expect(result.outcomes[1]).toMatchObject({ outcome: 'failed', key: { cckmId: keys[1]?.id } });
+    expect(result.outcomes[1]).toMatchObject({ outcome: 'failed', key: { cckmId: keys[1]?.cckmId } });
   });
 
   it('logs progress every 100 keys and a summary with the duration', async () => {

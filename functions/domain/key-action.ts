@@ -1,0 +1,133 @@
+import { NotFoundError } from '../shared/errors.ts';
+import type { Decision, KeySource } from './deletion-policy.ts';
+import { decideKey } from './deletion-policy.ts';
+import type { ManagedKey } from './managed-key.ts';
+import { formatNotification, shouldNotify } from './outcome-notification.ts';
+import type { RemediationPorts } from './ports.ts';
+import type { Actor } from './remediation-event.ts';
+import type { KeyIdentity, Outcome, OutcomeRecord } from './remediation-outcome.ts';
+import { failureReason, identityOf } from './remediation-outcome.ts';
+
+/** The per-key act of the remediation: decide, cancel, enable, and say what happened. */
+
+export const DEFAULT_MIN_KEY_BUDGET_MS = 1500;
+
+/** The reason of a key the guard had no time left to start. */
+export const OUT_OF_TIME_REASON = 'time budget: not started before the deadline';
+
+/** What every outcome of one event shares: who, when, which event and mode. */
+export type OutcomeContext = Omit<OutcomeRecord, 'outcome' | 'reason' | 'key'>;
+
+/** One key to act on. */
+export interface KeyAct {
+  readonly key: ManagedKey;
+  readonly source: KeySource;
+  /** Who scheduled the deletion, for a CloudTrail event. */
+  readonly actor?: Actor;
+  readonly context: OutcomeContext;
+  /** What the event or listing said about the key, for fields the record lacks. */
+  readonly fallback: KeyIdentity;
+  readonly ports: RemediationPorts;
+}
+
+/** Builds one outcome record. */
+export function outcome(
+  context: OutcomeContext,
+  key: KeyIdentity,
+  result: Outcome,
+  reason: string,
+): OutcomeRecord {
+  return { ...context, outcome: result, reason, key };
+}
+
+/** True when too little time is left to start another key. */
+export function outOfTime(ports: RemediationPorts): boolean {
+  return ports.now() + (ports.minKeyBudgetMs ?? DEFAULT_MIN_KEY_BUDGET_MS) > ports.deadline;
+}
+
+/** Decides one key and carries the decision out through CipherTrust Manager. */
+export async function act({ key, source, actor, context, fallback, ports }: KeyAct): Promise<OutcomeRecord> {
+  const identity = merge(safeIdentity(key), fallback);
+  let decision: Decision;
+  try {
+    decision = decideKey({ policy: ports.policy, key, source, ...(actor && { actor }) });
+  } catch (error) {
+    // A record so malformed that the decision itself fails must not hide the other keys.
+    return outcome(context, identity, 'failed', failureReason('the CCKM record could not be read', error));
+  }
+  if (decision.action === 'skip') return outcome(context, identity, decision.outcome, decision.reason);
+  if (outOfTime(ports)) return outcome(context, identity, 'failed', OUT_OF_TIME_REASON);
+
+  let cancelled: { readonly outcome: 'cancelled' | 'not-pending' };
+  try {
+    cancelled = await ports.cckm.cancelDeletion(key.cckmId, { deadline: ports.deadline });
+  } catch (error) {
+    if (error instanceof NotFoundError) {
+      // Removed from CCKM since it was listed or looked up: nothing the guard can cancel through CCKM.
+      return outcome(context, identity, 'not-managed', 'CCKM no longer has a record of this key');
+    }
+    return outcome(context, identity, 'failed', failureReason('cancel-deletion failed', error));
+  }
+  if (cancelled.outcome === 'not-pending') {
+    return outcome(
+      context,
+      identity,
+      'not-pending',
+      'CipherTrust Manager reports the key is not pending deletion',
+    );
+  }
+  if (!decision.enable)
+    return outcome(context, identity, 'cancelled', `${decision.reason}: the key is now Disabled`);
+  try {
+    await ports.cckm.enableKey(key.cckmId, { deadline: ports.deadline });
+  } catch (error) {
+    // A retry would see the key not pending and skip the enable, so a person must finish the job.
+    return outcome(
+      context,
+      identity,
+      'failed',
+      failureReason(
+        'deletion cancelled (the key is Disabled), but enabling it failed; enable it by hand',
+        error,
+      ),
+    );
+  }
+  return outcome(context, identity, 'cancelled-and-enabled', `${decision.reason}: the key is Enabled again`);
+}
+
+/** Audits, then notifies; neither may prevent the other keys from being decided. */
+export async function settle(ports: RemediationPorts, record: OutcomeRecord): Promise<OutcomeRecord> {
+  try {
+    ports.audit(record);
+  } catch {
+    // The audit port is a logger; a logger failure must not turn a cancelled key into a failed one.
+  }
+  if (ports.notify && shouldNotify(record)) {
+    try {
+      await ports.notify(formatNotification(record));
+    } catch {
+      // The notifier logs its own failures; a lost message must not undo or repeat a cancel.
+    }
+  }
+  return record;
+}
+
+/** The key's identity; a port that hands over a broken object still yields its id when it has one. */
+export function safeIdentity(key: ManagedKey): KeyIdentity {
+  try {
+    return identityOf(key);
+  } catch {
+    return { cckmId: typeof key?.cckmId === 'string' ? key.cckmId : undefined, aliases: [] };
+  }
+}
+
+function merge(primary: KeyIdentity, fallback: KeyIdentity): KeyIdentity {
+  return {
+    cckmId: primary.cckmId ?? fallback.cckmId,
+    keyId: primary.keyId ?? fallback.keyId,
+    arn: primary.arn ?? fallback.arn,
+    aliases: primary.aliases?.length > 0 ? primary.aliases : fallback.aliases,
+    account: primary.account ?? fallback.account,
+    region: primary.region ?? fallback.region,
+  };
+}
