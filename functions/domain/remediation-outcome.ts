@@ -1,4 +1,4 @@
-import type { Mode } from '../shared/config.ts';
+import type { Mode } from '../shared/settings.ts';
 import type { AwsKeyRef } from './aws-key-ref.ts';
 import type { CckmKey } from './cckm-key.ts';
 

@@ -6,7 +6,7 @@ import {
   principalPattern,
 } from '../../../functions/domain/deletion-policy.ts';
 import type { Actor } from '../../../functions/domain/remediation-event.ts';
-import type { Mode, Reenable } from '../../../functions/shared/config.ts';
+import type { Mode, Reenable } from '../../../functions/shared/settings.ts';
 import { key, policyOf } from '../../helpers/fake-cckm.ts';
 
 const ALICE: Actor = { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/Alice' };
