@@ -2,9 +2,10 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Stack, Token } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { OUTCOMES } from '../../functions/domain/remediation-outcome.ts';
 import type { GuardFunction } from '../../infra/constructs/guard-function.ts';
+import { PENDING_DELETION_METRIC } from '../../infra/constructs/monitoring.ts';
 import { GUARD_ALARM_PREFIX } from '../../infra/context.ts';
-import { OUTCOMES, PENDING_DELETION_METRIC } from '../../infra/deletion-guard-stack.ts';
 import type { Synthesized } from './helpers.ts';
 import { synth } from './helpers.ts';
 
