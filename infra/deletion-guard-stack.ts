@@ -14,6 +14,8 @@ import type { Construct } from 'constructs';
 import { DEFAULT_METRICS_NAMESPACE, SERVICE_NAME } from '../functions/shared/telemetry.ts';
 import type { FunctionName } from './bundling.ts';
 import { FUNCTION_ENTRIES, FUNCTION_TIMEOUT_MS } from './bundling.ts';
+import { acknowledgeControl, addConfusedDeputyGuards } from './compliance.ts';
+import { auditLogKey } from './constructs/audit-log-key.ts';
 import { deadLetterQueue, eventRules } from './constructs/event-rules.ts';
 import { GuardApi } from './constructs/guard-api.ts';
 import { GuardFunction } from './constructs/guard-function.ts';
@@ -59,6 +61,7 @@ export class DeletionGuardStack extends Stack {
     this.notifyTopic = topics.notifyTopic;
     this.alarmTopic = topics.alarmTopic;
     this.deadLetterQueue = deadLetterQueue(this);
+    const logKey = auditLogKey(this);
     const network = s.vpc ? functionNetwork(this, { ...s.vpc, cckmUrl: s.cckmUrl }) : undefined;
 
     // --- Functions -----------------------------------------------------------------------------
@@ -86,6 +89,7 @@ export class DeletionGuardStack extends Stack {
       timeout: Duration.millis(FUNCTION_TIMEOUT_MS['cancel-deletion']),
       environment: connectionEnv,
       logRetention,
+      logKey,
       tracing: s.tracing,
       vpc: network,
       code: props.code?.['cancel-deletion'],
@@ -107,6 +111,7 @@ export class DeletionGuardStack extends Stack {
         NOTIFY_TOPIC_ARN: topics.notifyTopic.topicArn,
       },
       logRetention,
+      logKey,
       tracing: s.tracing,
       reservedConcurrentExecutions: s.reservedConcurrency,
       vpc: network,
@@ -136,10 +141,22 @@ export class DeletionGuardStack extends Stack {
       }
     }
 
+    if (!network) {
+      for (const fn of [this.cancelFunction, this.remediationFunction]) {
+        acknowledgeControl(
+          fn.function,
+          'CT.LAMBDA.PR.3',
+          "Running inside a VPC is the operator's choice (-c vpcId=... -c subnetIds=...): CipherTrust Manager may be reachable on the internet, and a VPC function would then need a NAT gateway to reach it and the AWS APIs.",
+        );
+      }
+    }
+    addConfusedDeputyGuards(this);
+
     this.api = new GuardApi(this, {
       settings: s,
       handler: this.cancelFunction.function,
       logRetention,
+      logKey,
     }).api;
     eventRules(this, {
       settings: s,

@@ -4,6 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { acknowledgeControl } from '../compliance.ts';
 import type { GuardSettings } from '../context.ts';
 
 /**
@@ -22,6 +23,11 @@ export function deadLetterQueue(scope: Construct): sqs.Queue {
     reason:
       'This queue is the dead-letter queue of the rules and the remediation function; it has none of its own.',
   });
+  acknowledgeControl(
+    queue,
+    'CT.SQS.PR.1',
+    'This queue is itself the dead-letter queue of the rules and the remediation function; a dead-letter queue of a dead-letter queue would only move the same messages one hop further.',
+  );
   return queue;
 }
 

@@ -2,10 +2,12 @@ import { Aws, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { SERVICE_NAME } from '../../functions/shared/telemetry.ts';
+import { acknowledgeControl } from '../compliance.ts';
 import type { GuardSettings } from '../context.ts';
 
 type ApiSettings = Pick<GuardSettings, 'allowedAccounts' | 'vpcEndpointId' | 'tracing'>;
@@ -15,6 +17,8 @@ export interface GuardApiProps {
   /** The function behind both routes (Lambda proxy integration). */
   readonly handler: lambda.IFunction;
   readonly logRetention: logs.RetentionDays;
+  /** Customer-managed key of the access log group. */
+  readonly logKey?: kms.IKey;
 }
 
 /**
@@ -29,6 +33,7 @@ export class GuardApi {
     const s = props.settings;
     const accessLogs = new logs.LogGroup(scope, 'ApiAccessLogs', {
       retention: props.logRetention,
+      encryptionKey: props.logKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const vpcEndpoint = s.vpcEndpointId
@@ -91,6 +96,13 @@ export class GuardApi {
       reason:
         'Callers are operators and tools with AWS credentials: every method uses AWS_IAM (SigV4) authorization, which is stronger here than a Cognito user pool.',
     });
+    if (!s.tracing) {
+      acknowledgeControl(
+        api.deploymentStage,
+        'CT.APIGATEWAY.PR.2',
+        "X-Ray tracing of the stage is the operator's choice (-c tracing=true turns it on for the stage and both functions); it is off by default because traces cost money and the access log already records every call.",
+      );
+    }
     Validations.of(api.deploymentStage).acknowledge({
       id: 'AwsSolutions-APIG3',
       reason:

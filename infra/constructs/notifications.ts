@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { grantsOnlyForAwsServices } from '../compliance.ts';
 
 /**
  * The guard's two SNS topics: outcomes (`NotifyTopic`) and operational alarms (`AlarmTopic`, with its
@@ -27,6 +28,7 @@ export class NotificationTopics {
     // policy does not admit cloudwatch.amazonaws.com; https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns),
     // so this topic has a customer-managed key whose policy lets CloudWatch use it. No function
     // publishes here, so no function needs that key.
+    const alarmArns = `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`;
     const alarmTopicKey = new kms.Key(scope, 'AlarmTopicKey', {
       description: 'Encrypts the CCKM Deletion Guard alarm topic',
       enableKeyRotation: true,
@@ -39,8 +41,14 @@ export class NotificationTopics {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        // Confused-deputy guard: only this account's alarms, in this Region.
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': alarmArns },
+        },
       }),
     );
+    alarmTopicKey.addToResourcePolicy(grantsOnlyForAwsServices());
     this.alarmTopic = new sns.Topic(scope, 'AlarmTopic', {
       displayName: 'CCKM Deletion Guard alarms',
       masterKey: alarmTopicKey,
@@ -54,9 +62,8 @@ export class NotificationTopics {
         actions: ['sns:Publish'],
         resources: [this.alarmTopic.topicArn],
         conditions: {
-          ArnLike: {
-            'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
-          },
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': alarmArns },
         },
       }),
     );
