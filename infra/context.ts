@@ -3,8 +3,20 @@
  * validation is unit-tested without synthesizing, and every message names the context key to fix.
  */
 
-// The functions' own policy types (type-only: nothing of the function code loads into the CDK app).
-import type { Mode, Reenable } from '../functions/shared/config.ts';
+// The settings rules the functions apply too (a pure module: nothing else of the function code loads).
+import type { Checked, Mode, Reenable } from '../functions/shared/settings.ts';
+import {
+  checkExemptTag,
+  checkHttpsOrigin,
+  checkMode,
+  checkReenable,
+  DEFAULT_EXEMPT_TAG,
+  DEFAULT_MODE,
+  DEFAULT_REENABLE,
+  DEFAULT_TIMEOUT_MS,
+  isPrincipalPattern,
+  PRINCIPAL_PATTERN_DESCRIPTION,
+} from '../functions/shared/settings.ts';
 
 /** Alarm names the alarm rule matches: exact names and name prefixes. */
 export interface AlarmNameMatch {
@@ -44,12 +56,12 @@ export const GUARD_ALARM_PREFIX = 'cckm-deletion-guard';
 export const DOCUMENTED_ALARM_NAME = 'KMSKeyPendingDeletionErrorAlarm';
 
 export const DEFAULTS = {
-  mode: 'remediate',
-  reenable: 'if-previously-enabled',
-  exemptTag: 'deletion-guard:exempt=true',
+  mode: DEFAULT_MODE,
+  reenable: DEFAULT_REENABLE,
+  exemptTag: DEFAULT_EXEMPT_TAG,
   sweepSchedule: 'rate(1 hour)',
   alarmNames: `${DOCUMENTED_ALARM_NAME},${GUARD_ALARM_PREFIX}*`,
-  timeoutMs: 8000,
+  timeoutMs: DEFAULT_TIMEOUT_MS,
 } as const;
 
 /**
@@ -88,8 +100,6 @@ export class ContextError extends Error {
   }
 }
 
-// Same rule as the functions' ALLOWED_PRINCIPALS: IAM or STS ARNs, `*` wildcards allowed.
-const PRINCIPAL = /^arn:[a-z*-]+:(?:iam|sts)::[\d*]*:[\w+=,.@/*-]+$|^\*$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const EMAIL = /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
@@ -116,28 +126,11 @@ function list(value: unknown): string[] {
     .filter((s) => s.length > 0);
 }
 
-function parseUrl(raw: string, problems: string[]): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    problems.push(
-      `cckmUrl must be an https:// URL such as https://cm.example.com (got "${raw.slice(0, 200)}")`,
-    );
-    return raw;
-  }
-  if (url.protocol !== 'https:') {
-    problems.push('cckmUrl must use https:// (plain http is refused)');
-  } else if (
-    url.username ||
-    url.password ||
-    url.search ||
-    url.hash ||
-    (url.pathname !== '/' && url.pathname !== '')
-  ) {
-    problems.push('cckmUrl must be an origin only (https://host[:port]), without path, query or credentials');
-  }
-  return url.origin;
+/** The value of a shared settings rule, or `fallback` with its problem recorded. */
+function checkedValue<T>(checked: Checked<T>, fallback: T, problems: string[]): T {
+  if (checked.ok) return checked.value;
+  problems.push(checked.problem);
+  return fallback;
 }
 
 function parseBool(key: string, value: unknown, problems: string[]): boolean {
@@ -198,8 +191,15 @@ function parseAlarmNames(value: unknown, problems: string[]): AlarmNameMatch {
 }
 
 /** Checks every entry of a comma-separated list against a pattern, reporting the first bad one. */
-function checkList(key: string, entries: string[], pattern: RegExp, what: string, problems: string[]) {
-  const bad = entries.find((e) => !pattern.test(e));
+function checkList(
+  key: string,
+  entries: string[],
+  pattern: RegExp | ((entry: string) => boolean),
+  what: string,
+  problems: string[],
+) {
+  const accepts = typeof pattern === 'function' ? pattern : (e: string) => pattern.test(e);
+  const bad = entries.find((e) => !accepts(e));
   if (bad !== undefined) problems.push(`${key} has an entry that is not ${what}: "${bad.slice(0, 200)}"`);
 }
 
@@ -216,7 +216,7 @@ export function parseGuardContext(context: Readonly<Record<string, unknown>>): G
   const rawUrl = text(context.cckmUrl);
   let cckmUrl = '';
   if (rawUrl === undefined) problems.push('cckmUrl is required: -c cckmUrl=https://cm.example.com');
-  else cckmUrl = parseUrl(rawUrl, problems);
+  else cckmUrl = checkedValue(checkHttpsOrigin(rawUrl, 'cckmUrl', { echo: true }), rawUrl, problems);
 
   const cckmSecretName = text(context.cckmSecretName) ?? '';
   if (cckmSecretName === '') {
@@ -227,16 +227,21 @@ export function parseGuardContext(context: Readonly<Record<string, unknown>>): G
     );
   }
 
-  const mode = text(context.mode) ?? DEFAULTS.mode;
-  if (mode !== 'remediate' && mode !== 'detect') problems.push('mode must be remediate or detect');
-
-  const reenable = text(context.reenable) ?? DEFAULTS.reenable;
-  if (reenable !== 'never' && reenable !== 'always' && reenable !== 'if-previously-enabled') {
-    problems.push('reenable must be never, always or if-previously-enabled');
-  }
+  const mode = checkedValue<Mode>(checkMode(text(context.mode), 'mode'), DEFAULTS.mode, problems);
+  const reenable = checkedValue<Reenable>(
+    checkReenable(text(context.reenable), 'reenable'),
+    DEFAULTS.reenable,
+    problems,
+  );
 
   const allowedPrincipals = list(context.allowedPrincipals);
-  checkList('allowedPrincipals', allowedPrincipals, PRINCIPAL, 'an IAM or STS ARN pattern', problems);
+  checkList(
+    'allowedPrincipals',
+    allowedPrincipals,
+    isPrincipalPattern,
+    PRINCIPAL_PATTERN_DESCRIPTION,
+    problems,
+  );
   // Lambda caps all environment variables of a function at 4 KB together.
   if (allowedPrincipals.join(',').length > 2500) {
     problems.push(
@@ -244,9 +249,9 @@ export function parseGuardContext(context: Readonly<Record<string, unknown>>): G
     );
   }
 
+  // Kept as the `key=value` text the remediation function's EXEMPT_TAG reads back with the same rule.
   const exemptTag = text(context.exemptTag) ?? DEFAULTS.exemptTag;
-  if (exemptTag.indexOf('=') <= 0)
-    problems.push('exemptTag must be key=value, e.g. deletion-guard:exempt=true');
+  checkedValue(checkExemptTag(exemptTag, 'exemptTag'), undefined, problems);
 
   const notifyEmails = list(context.notifyEmail);
   checkList('notifyEmail', notifyEmails, EMAIL, 'an e-mail address', problems);
@@ -294,8 +299,8 @@ export function parseGuardContext(context: Readonly<Record<string, unknown>>): G
   return Object.freeze({
     cckmUrl,
     cckmSecretName,
-    mode: mode as Mode,
-    reenable: reenable as Reenable,
+    mode,
+    reenable,
     allowedPrincipals: Object.freeze(allowedPrincipals),
     exemptTag,
     notifyEmails: Object.freeze(notifyEmails),

@@ -1,5 +1,15 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import type { Checked, PolicySettings } from './settings.ts';
+import {
+  checkExemptTag,
+  checkHttpsOrigin,
+  checkMode,
+  checkReenable,
+  DEFAULT_TIMEOUT_MS,
+  isPrincipalPattern,
+  PRINCIPAL_PATTERN_DESCRIPTION,
+} from './settings.ts';
 import { DEFAULT_METRICS_NAMESPACE } from './telemetry.ts';
 
 /**
@@ -21,36 +31,16 @@ const bool = (name: string) =>
       return z.NEVER;
     });
 
-const cckmUrl = z.string({ error: 'CCKM_URL is required' }).transform((v, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(v.trim());
-  } catch {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'CCKM_URL must be an https:// URL such as https://cm.example.com',
-    });
-    return z.NEVER;
-  }
-  if (url.protocol !== 'https:') {
-    ctx.addIssue({ code: 'custom', message: 'CCKM_URL must use https:// (plain http is refused)' });
-    return z.NEVER;
-  }
-  if (
-    url.username ||
-    url.password ||
-    url.search ||
-    url.hash ||
-    (url.pathname !== '/' && url.pathname !== '')
-  ) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'CCKM_URL must be an origin only (https://host[:port]), without path, query or credentials',
-    });
-    return z.NEVER;
-  }
-  return url.origin;
-});
+/** Reports a shared settings rule's problem as a zod issue. */
+function issue<T>(checked: Checked<T>, ctx: z.RefinementCtx): T {
+  if (checked.ok) return checked.value;
+  ctx.addIssue({ code: 'custom', message: checked.problem });
+  return z.NEVER;
+}
+
+const cckmUrl = z
+  .string({ error: 'CCKM_URL is required' })
+  .transform((v, ctx) => issue(checkHttpsOrigin(v, 'CCKM_URL'), ctx));
 
 export const connectionSchema = z.object({
   CCKM_URL: cckmUrl,
@@ -64,7 +54,7 @@ export const connectionSchema = z.object({
     .string()
     .optional()
     .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return 8000;
+      if (v === undefined || v.trim() === '') return DEFAULT_TIMEOUT_MS;
       const n = Number(v);
       if (!Number.isInteger(n) || n < 100 || n > 900_000) {
         ctx.addIssue({
@@ -85,31 +75,17 @@ export interface ConnectionConfig {
   readonly timeoutMs: number;
 }
 
-function blankToUndefined(v: unknown): unknown {
-  return typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v;
-}
-
-const PRINCIPAL = /^arn:[a-z*-]+:(?:iam|sts)::[\d*]*:[\w+=,.@/*-]+$|^\*$/;
-
 export const policySchema = z.object({
   // An empty value means the default, as it already does for the other policy variables: a deployment
   // that forwards an unset setting as '' must not stop the function.
-  MODE: z.preprocess(
-    blankToUndefined,
-    z
-      .enum(['remediate', 'detect'], { error: 'MODE must be remediate or detect' })
-      .optional()
-      .transform((v) => v ?? 'remediate'),
-  ),
-  REENABLE: z.preprocess(
-    blankToUndefined,
-    z
-      .enum(['never', 'always', 'if-previously-enabled'], {
-        error: 'REENABLE must be never, always or if-previously-enabled',
-      })
-      .optional()
-      .transform((v) => v ?? 'if-previously-enabled'),
-  ),
+  MODE: z
+    .string()
+    .optional()
+    .transform((v, ctx) => issue(checkMode(v, 'MODE'), ctx)),
+  REENABLE: z
+    .string()
+    .optional()
+    .transform((v, ctx) => issue(checkReenable(v, 'REENABLE'), ctx)),
   ALLOWED_PRINCIPALS: z
     .string()
     .optional()
@@ -119,10 +95,10 @@ export const policySchema = z.object({
         .map((s) => s.trim())
         .filter((s) => s.length > 0);
       for (const p of list) {
-        if (!PRINCIPAL.test(p)) {
+        if (!isPrincipalPattern(p)) {
           ctx.addIssue({
             code: 'custom',
-            message: `ALLOWED_PRINCIPALS has an entry that is not an IAM or STS ARN pattern: ${p.slice(0, 200)}`,
+            message: `ALLOWED_PRINCIPALS has an entry that is not ${PRINCIPAL_PATTERN_DESCRIPTION}: ${p.slice(0, 200)}`,
           });
           return z.NEVER;
         }
@@ -132,18 +108,7 @@ export const policySchema = z.object({
   EXEMPT_TAG: z
     .string()
     .optional()
-    .transform((v, ctx) => {
-      const raw = v === undefined || v.trim() === '' ? 'deletion-guard:exempt=true' : v.trim();
-      const eq = raw.indexOf('=');
-      if (eq <= 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'EXEMPT_TAG must be key=value, e.g. deletion-guard:exempt=true',
-        });
-        return z.NEVER;
-      }
-      return { key: raw.slice(0, eq), value: raw.slice(eq + 1) };
-    }),
+    .transform((v, ctx) => issue(checkExemptTag(v, 'EXEMPT_TAG'), ctx)),
   NOTIFY_TOPIC_ARN: z
     .string()
     .optional()
@@ -157,14 +122,7 @@ export const policySchema = z.object({
     }),
 });
 
-export type Mode = 'remediate' | 'detect';
-export type Reenable = 'never' | 'always' | 'if-previously-enabled';
-
-export interface PolicyConfig {
-  readonly mode: Mode;
-  readonly reenable: Reenable;
-  readonly allowedPrincipals: readonly string[];
-  readonly exemptTag: { readonly key: string; readonly value: string };
+export interface PolicyConfig extends PolicySettings {
   readonly notifyTopicArn: string | undefined;
 }
 

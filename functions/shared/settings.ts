@@ -1,7 +1,8 @@
 /**
  * Deployment and run-time settings rules shared by the CDK context parser (`infra/context.ts`) and the
  * functions' environment parser (`functions/shared/config.ts`). Pure: no environment reading, no
- * imports, so both sides load it without loading the other.
+ * imports, so both sides load it without loading the other. Each rule returns the value or a problem
+ * naming the setting; each parser reports the problem its own way (zod issue, problem list).
  */
 
 /** `remediate` acts; `detect` makes no state-changing call. */
@@ -14,6 +15,10 @@ export type Reenable = (typeof REENABLES)[number];
 
 export const DEFAULT_MODE: Mode = 'remediate';
 export const DEFAULT_REENABLE: Reenable = 'if-previously-enabled';
+/** The tag that exempts a key when none is configured, as `key=value`. */
+export const DEFAULT_EXEMPT_TAG = 'deletion-guard:exempt=true';
+/** Budget of one CipherTrust Manager call including retries when none is configured. */
+export const DEFAULT_TIMEOUT_MS = 8000;
 
 /** The tag (`key=value`) that exempts a key from protection. */
 export interface ExemptTag {
@@ -27,4 +32,96 @@ export interface PolicySettings {
   readonly reenable: Reenable;
   readonly allowedPrincipals: readonly string[];
   readonly exemptTag: ExemptTag;
+}
+
+/** A setting's value, or the problem with it (a sentence starting with the setting's name). */
+export type Checked<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly problem: string };
+
+const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
+const problem = <T>(text: string): Checked<T> => ({ ok: false, problem: text });
+
+/** A blank or missing value means "use the default". */
+function given(raw: string | undefined): string | undefined {
+  const v = raw?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** `a, b or c`, for messages that list the accepted values. */
+function oneOf(values: readonly string[]): string {
+  return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
+}
+
+function member<T extends string>(values: readonly T[], fallback: T) {
+  return (raw: string | undefined, name: string): Checked<T> => {
+    const v = given(raw);
+    if (v === undefined) return ok(fallback);
+    return (values as readonly string[]).includes(v)
+      ? ok(v as T)
+      : problem(`${name} must be ${oneOf(values)}`);
+  };
+}
+
+/** The mode; blank means `remediate`. */
+export const checkMode: (raw: string | undefined, name: string) => Checked<Mode> = member(
+  MODES,
+  DEFAULT_MODE,
+);
+
+/** When to enable a cancelled key; blank means `if-previously-enabled`. */
+export const checkReenable: (raw: string | undefined, name: string) => Checked<Reenable> = member(
+  REENABLES,
+  DEFAULT_REENABLE,
+);
+
+/** The exempt tag as `key=value` (non-empty key); blank means the default tag. */
+export function checkExemptTag(raw: string | undefined, name: string): Checked<ExemptTag> {
+  const text = given(raw) ?? DEFAULT_EXEMPT_TAG;
+  const eq = text.indexOf('=');
+  if (eq <= 0) return problem(`${name} must be key=value, e.g. ${DEFAULT_EXEMPT_TAG}`);
+  return ok({ key: text.slice(0, eq), value: text.slice(eq + 1) });
+}
+
+// IAM or STS ARNs, `*` wildcards allowed (partition and account included), or `*` alone.
+const PRINCIPAL = /^arn:[a-z*-]+:(?:iam|sts)::[\d*]*:[\w+=,.@/*-]+$|^\*$/;
+
+/** What an allowed-principals entry must be, for messages. */
+export const PRINCIPAL_PATTERN_DESCRIPTION = 'an IAM or STS ARN pattern';
+
+/** Whether an allowed-principals entry is an IAM or STS ARN pattern. */
+export function isPrincipalPattern(entry: string): boolean {
+  return PRINCIPAL.test(entry);
+}
+
+/**
+ * CipherTrust Manager's address: an `https://` origin (no path, query or credentials), returned without
+ * a trailing slash. `echo` quotes an unparseable value in the problem: the deploy side shows a typo back,
+ * the function side never repeats a value that might hold credentials.
+ */
+export function checkHttpsOrigin(
+  raw: string,
+  name: string,
+  options: { echo?: boolean } = {},
+): Checked<string> {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    const got = options.echo ? ` (got "${raw.slice(0, 200)}")` : '';
+    return problem(`${name} must be an https:// URL such as https://cm.example.com${got}`);
+  }
+  if (url.protocol !== 'https:') return problem(`${name} must use https:// (plain http is refused)`);
+  if (
+    url.username ||
+    url.password ||
+    url.search ||
+    url.hash ||
+    (url.pathname !== '/' && url.pathname !== '')
+  ) {
+    return problem(
+      `${name} must be an origin only (https://host[:port]), without path, query or credentials`,
+    );
+  }
+  return ok(url.origin);
 }

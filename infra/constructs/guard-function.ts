@@ -3,6 +3,7 @@ import type { Duration } from 'aws-cdk-lib';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -21,6 +22,8 @@ export interface GuardFunctionProps {
   /** The caller's environment; it wins over the house defaults (NODE_OPTIONS, ...). */
   readonly environment?: Readonly<Record<string, string>>;
   readonly logRetention: logs.RetentionDays;
+  /** Customer-managed key of the log group (CloudWatch Logs uses it; the role gets no kms: action). */
+  readonly logKey?: kms.IKey;
   readonly tracing?: boolean;
   /**
    * Not set by default: reserving concurrency fails the deployment in accounts whose unreserved
@@ -56,6 +59,7 @@ export class GuardFunction extends Construct {
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention,
+      encryptionKey: props.logKey,
       // The log holds the audit trail of every decision: it outlives the stack.
       removalPolicy: RemovalPolicy.RETAIN,
     });

@@ -2,9 +2,10 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Stack, Token } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { OUTCOMES } from '../../functions/domain/remediation-outcome.ts';
 import type { GuardFunction } from '../../infra/constructs/guard-function.ts';
+import { PENDING_DELETION_METRIC } from '../../infra/constructs/monitoring.ts';
 import { GUARD_ALARM_PREFIX } from '../../infra/context.ts';
-import { OUTCOMES, PENDING_DELETION_METRIC } from '../../infra/deletion-guard-stack.ts';
 import type { Synthesized } from './helpers.ts';
 import { synth } from './helpers.ts';
 
@@ -218,9 +219,9 @@ describe('IAM', () => {
     }
   });
 
-  it('does not name a function role as a principal of the alarm topic key', () => {
+  it('does not name a function role as a principal of any key (alarm topic, logs)', () => {
     const keys = Object.values(base.template.findResources('AWS::KMS::Key'));
-    expect(keys).toHaveLength(1);
+    expect(keys).toHaveLength(2);
     const policies = JSON.stringify(keys.map((k) => (k.Properties as Json).KeyPolicy));
     expect(policies).not.toContain(id(base, base.stack.cancelFunction.role));
     expect(policies).not.toContain(id(base, base.stack.remediationFunction.role));
@@ -407,11 +408,30 @@ describe('EventBridge', () => {
     const ruleIds = Object.keys(base.template.findResources('AWS::Events::Rule'));
     expect(ruleIds).toHaveLength(4);
     expect(fromEvents.map((st) => st.Condition)).toEqual(
-      ruleIds.map((r) => ({ ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [r, 'Arn'] } } })),
+      ruleIds.map((r) => ({
+        ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [r, 'Arn'] } },
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      })),
     );
     for (const st of fromEvents) expect(st.Action).toBe('sqs:SendMessage');
   });
 });
+
+/** Every alarm of this account and Region, as the synthesized templates spell it. */
+const ALARM_ARNS = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':cloudwatch:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':alarm:*',
+    ],
+  ],
+};
 
 describe('queue, topics and alarms', () => {
   it('encrypts the dead-letter queue with SQS-managed keys and refuses plain HTTP', () => {
@@ -453,6 +473,10 @@ describe('queue, topics and alarms', () => {
       Principal: { Service: 'cloudwatch.amazonaws.com' },
       Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       Resource: '*',
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnLike: { 'aws:SourceArn': ALARM_ARNS },
+      },
     });
   });
 
@@ -468,22 +492,8 @@ describe('queue, topics and alarms', () => {
             Action: 'sns:Publish',
             Resource: { Ref: id(base, base.stack.alarmTopic) },
             Condition: {
-              ArnLike: {
-                'aws:SourceArn': {
-                  'Fn::Join': [
-                    '',
-                    [
-                      'arn:',
-                      { Ref: 'AWS::Partition' },
-                      ':cloudwatch:',
-                      { Ref: 'AWS::Region' },
-                      ':',
-                      { Ref: 'AWS::AccountId' },
-                      ':alarm:*',
-                    ],
-                  ],
-                },
-              },
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': ALARM_ARNS },
             },
           },
         ]),

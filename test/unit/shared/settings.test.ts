@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import {
+  checkExemptTag,
+  checkHttpsOrigin,
+  checkMode,
+  checkReenable,
+  DEFAULT_EXEMPT_TAG,
+  isPrincipalPattern,
+} from '../../../functions/shared/settings.ts';
+
+describe('shared settings rules', () => {
+  it('uses the defaults for a blank value and names the setting in each problem', () => {
+    expect(checkMode('  ', 'MODE')).toEqual({ ok: true, value: 'remediate' });
+    expect(checkReenable(undefined, 'reenable')).toEqual({ ok: true, value: 'if-previously-enabled' });
+    expect(checkExemptTag('', 'X')).toEqual({
+      ok: true,
+      value: { key: 'deletion-guard:exempt', value: 'true' },
+    });
+    expect(DEFAULT_EXEMPT_TAG).toBe('deletion-guard:exempt=true');
+    expect(checkMode('fix', 'mode')).toEqual({ ok: false, problem: 'mode must be remediate or detect' });
+    expect(checkReenable('x', 'REENABLE')).toEqual({
+      ok: false,
+      problem: 'REENABLE must be never, always or if-previously-enabled',
+    });
+    expect(checkExemptTag('=v', 'exemptTag')).toEqual({
+      ok: false,
+      problem: 'exemptTag must be key=value, e.g. deletion-guard:exempt=true',
+    });
+  });
+
+  it('accepts an https origin only, quoting an unparseable value only when asked', () => {
+    expect(checkHttpsOrigin(' https://cm.example.com:8443/ ', 'u')).toEqual({
+      ok: true,
+      value: 'https://cm.example.com:8443',
+    });
+    expect(checkHttpsOrigin('cm.example.com', 'u')).toEqual({
+      ok: false,
+      problem: 'u must be an https:// URL such as https://cm.example.com',
+    });
+    expect(checkHttpsOrigin('cm.example.com', 'u', { echo: true })).toMatchObject({
+      problem: expect.stringContaining('(got "cm.example.com")'),
+    });
+    expect(checkHttpsOrigin('http://cm.example.com', 'u')).toMatchObject({ ok: false });
+    expect(checkHttpsOrigin('https://cm.example.com/?a=1', 'u')).toMatchObject({ ok: false });
+  });
+
+  it('accepts IAM and STS ARN patterns with wildcards, and * alone', () => {
+    expect(isPrincipalPattern('arn:aws:iam::111122223333:role/Admin*')).toBe(true);
+    expect(isPrincipalPattern('arn:*:sts::*:assumed-role/Ops/*')).toBe(true);
+    expect(isPrincipalPattern('*')).toBe(true);
+    expect(isPrincipalPattern('arn:aws:s3:::bucket')).toBe(false);
+  });
+});
