@@ -11,3 +11,9 @@ export const DEFAULT_METRICS_NAMESPACE = 'CckmDeletionGuard';
 export const OUTCOME_METRIC = 'Outcome';
 /** Dimension of `OUTCOME_METRIC` holding the outcome name, next to Powertools' `service`. */
 export const OUTCOME_DIMENSION = 'outcome';
+/** Failed SNS publishes (Count, Sum), dimension `service` only; the stack alarms on it (contract section 4). */
+export const NOTIFICATIONS_FAILED_METRIC = 'NotificationsFailed';
+/** Failed ledger reads and writes (Count, Sum), dimension `service` only; alarmed (contract section 7). */
+export const LEDGER_ERRORS_METRIC = 'LedgerErrors';
+/** Spoke (account, Region) pairs silent for more than 2 hours, per sweep (Count, Maximum); alarmed. */
+export const SILENT_SPOKES_METRIC = 'SilentSpokes';
