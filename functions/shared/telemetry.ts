@@ -11,3 +11,8 @@ export const DEFAULT_METRICS_NAMESPACE = 'CckmDeletionGuard';
 export const OUTCOME_METRIC = 'Outcome';
 /** Dimension of `OUTCOME_METRIC` holding the outcome name, next to Powertools' `service`. */
 export const OUTCOME_DIMENSION = 'outcome';
+/**
+ * Name (prefix) of a spoke's hourly heartbeat rule. The spokes create it (infra/event-patterns.ts) and
+ * the remediation recognises a heartbeat by a `resources` entry naming a rule that starts with it.
+ */
+export const HEARTBEAT_RULE_NAME = 'cckm-deletion-guard-heartbeat';
