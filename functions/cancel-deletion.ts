@@ -6,7 +6,8 @@ import { createCckmClient } from './adapters/cckm-client.ts';
 import { cancelKey } from './domain/cancel-key.ts';
 import { parseCancelRequest } from './domain/cancel-request.ts';
 import type { CckmApi } from './domain/ports.ts';
-import { connection, type Loaded, requireConfig } from './shared/config.ts';
+import type { DeploymentScope } from './domain/scope.ts';
+import { connection, type Loaded, reach, requireConfig } from './shared/config.ts';
 import { deadlineOf } from './shared/deadline.ts';
 import { jsonResponse } from './shared/http.ts';
 import { httpErrors } from './shared/http-errors.ts';
@@ -16,6 +17,8 @@ import { logger } from './shared/logger.ts';
 export interface CancelDeletionDeps {
   /** Returns the CipherTrust Manager client, or throws ConfigError when the function is misconfigured. */
   readonly cckm: () => CckmApi;
+  /** Returns the accounts and Regions this deployment protects (default: all), or throws ConfigError. */
+  readonly scope?: () => DeploymentScope;
   readonly logger: typeof logger;
   /** The clock the time budget starts from (default `Date.now`). */
   readonly now?: () => number;
@@ -30,7 +33,8 @@ export function createCancelDeletionHandler(deps: CancelDeletionDeps) {
       // Validation first: bad input never reaches CipherTrust Manager, even when misconfigured.
       const command = parseCancelRequest(event);
       const now = deps.now ?? Date.now;
-      const result = await cancelKey(deps.cckm(), command, { deadline: deadlineOf(context, now()) });
+      const scope = deps.scope?.();
+      const result = await cancelKey(deps.cckm(), command, { deadline: deadlineOf(context, now()) }, scope);
       deps.logger.info('cancel-deletion', {
         route: event.resource,
         cckmId: result.id,
@@ -52,5 +56,6 @@ const client: Loaded<CckmApi> = connection.ok
 /** Lambda entry point. */
 export const handler = createCancelDeletionHandler({
   cckm: () => requireConfig(client),
+  scope: () => requireConfig(reach).scope,
   logger,
 });

@@ -11,7 +11,15 @@ import { createSnsNotifier } from './adapters/notifier.ts';
 import type { CckmApi } from './domain/ports.ts';
 import { assertComplete, remediate } from './domain/remediation.ts';
 import type { OutcomeRecord, RemediationResult } from './domain/remediation-outcome.ts';
-import { connection, type Loaded, type PolicyConfig, policy, requireConfig } from './shared/config.ts';
+import {
+  connection,
+  type Loaded,
+  type PolicyConfig,
+  policy,
+  type ReachConfig,
+  reach,
+  requireConfig,
+} from './shared/config.ts';
 import { deadlineOf } from './shared/deadline.ts';
 import { logger } from './shared/logger.ts';
 import { metrics, recordOutcomes } from './shared/metrics.ts';
@@ -22,6 +30,8 @@ export interface RemediationDeps {
   readonly cckm: () => CckmApi;
   /** Returns the policy, or throws ConfigError naming the bad variable. */
   readonly policy: () => PolicyConfig;
+  /** Returns scope and SWEEP_SYNC (default: everywhere, no sync), or throws ConfigError naming the variable. */
+  readonly reach?: () => ReachConfig;
   readonly sns: SNSClient;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -45,6 +55,7 @@ export function createRemediationHandler(deps: RemediationDeps) {
     .handler(async (event: unknown, context: Context) => {
       const config = deps.policy();
       const cckm = deps.cckm();
+      const reachConfig = deps.reach?.();
       const now = deps.now ?? Date.now;
       const result = await remediate(event, {
         cckm,
@@ -58,6 +69,8 @@ export function createRemediationHandler(deps: RemediationDeps) {
         deadline: deadlineOf(context, now(), deps.safetyMarginMs ?? SAFETY_MARGIN_MS),
         concurrency: deps.concurrency,
         minKeyBudgetMs: deps.minKeyBudgetMs,
+        scope: reachConfig?.scope,
+        sweepSync: reachConfig?.sweepSync,
       });
       recordOutcomes(deps.metrics, result.kind, result.summary);
       assertComplete(result);
@@ -97,6 +110,7 @@ const client: Loaded<CckmApi> = connection.ok
 export const handler = createRemediationHandler({
   cckm: () => requireConfig(client),
   policy: () => requireConfig(policy),
+  reach: () => requireConfig(reach),
   sns: snsClient,
   logger,
   metrics,

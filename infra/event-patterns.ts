@@ -4,6 +4,7 @@
  */
 import type { EventPattern } from 'aws-cdk-lib/aws-events';
 import { Match } from 'aws-cdk-lib/aws-events';
+import { HEARTBEAT_RULE_NAME } from '../functions/shared/telemetry.ts';
 
 /** The hub's own event bus, to which every spoke forwards. */
 export const HUB_BUS_NAME = 'cckm-deletion-guard';
@@ -13,9 +14,9 @@ export const FORWARD_RULE_NAME = 'cckm-deletion-guard-forward';
 
 /**
  * A spoke's hourly heartbeat rule. The hub recognizes a heartbeat by a `resources` entry naming a rule
- * that starts with this name (contract section 4).
+ * that starts with this name (contract section 4); the remediation function reads the same constant.
  */
-export const HEARTBEAT_RULE_NAME = 'cckm-deletion-guard-heartbeat';
+export { HEARTBEAT_RULE_NAME };
 
 /** `arn:<partition>:events:<region>:<account>:event-bus/cckm-deletion-guard` (partition from the caller). */
 export function hubBusArn(hub: { account: string; region: string }, partition = 'aws'): string {

@@ -3,6 +3,12 @@
  * imports and no process.env, so every rule is unit-tested without synthesizing, and each message names
  * the context key to fix.
  */
+import {
+  ACCOUNT_ID_PATTERN,
+  checkScope,
+  REGION_NAME_PATTERN,
+  type Scope,
+} from '../functions/shared/settings.ts';
 import { ContextError } from './context.ts';
 
 /** The context keys this module reads, for the app's typo detection (CONTEXT_KEYS). */
@@ -22,7 +28,7 @@ export const HUB_CONTEXT_KEYS = [
 export type StackSetCallAs = 'SELF' | 'DELEGATED_ADMIN';
 
 /** `*` (everything) or an explicit list. */
-export type Scope = '*' | readonly string[];
+export type { Scope };
 
 /** Where the hub bus lives: the spokes' target is `arn:<partition>:events:<region>:<account>:event-bus/...`. */
 export interface HubLocation {
@@ -54,9 +60,9 @@ export interface CliDefaults {
 }
 
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
-const ACCOUNT = /^\d{12}$/;
+const ACCOUNT = ACCOUNT_ID_PATTERN;
 // us-east-1, eu-central-2, us-gov-west-1, ap-southeast-4, ...
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+const REGION = REGION_NAME_PATTERN;
 // Organizations' own id patterns: ou-<root suffix>-<ou suffix>, or a root r-<suffix>.
 const ORG_UNIT = /^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/;
 
@@ -87,15 +93,13 @@ function checkList(
   if (bad !== undefined) problems.push(`${key} has an entry that is not ${what}: "${bad.slice(0, 200)}"`);
 }
 
-function parseScope(key: string, value: unknown, pattern: RegExp, what: string, problems: string[]): Scope {
-  const entries = list(value);
-  if (entries.length === 0 || (entries.length === 1 && entries[0] === '*')) return '*';
-  if (entries.includes('*')) {
-    problems.push(`${key} is either * or a list of ${what}s, not both`);
-    return '*';
-  }
-  checkList(key, entries, pattern, `a ${what}`, problems);
-  return Object.freeze(entries);
+function parseScope(key: string, value: unknown, kind: 'accounts' | 'regions', problems: string[]): Scope {
+  // The functions' SCOPE_ACCOUNTS / SCOPE_REGIONS rule, so a context value the synth accepts is one
+  // the function accepts too.
+  const checked = checkScope(text(value), key, kind);
+  if (checked.ok) return checked.value;
+  problems.push(checked.problem);
+  return '*';
 }
 
 function parseBool(key: string, value: unknown, problems: string[]): boolean {
@@ -144,14 +148,8 @@ export function parseHubContext(
   const spokeAccounts = list(context.spokeAccounts);
   checkList('spokeAccounts', spokeAccounts, ACCOUNT, 'a 12-digit account id', problems);
 
-  const scopeAccounts = parseScope(
-    'scopeAccounts',
-    context.scopeAccounts,
-    ACCOUNT,
-    '12-digit account id',
-    problems,
-  );
-  const scopeRegions = parseScope('scopeRegions', context.scopeRegions, REGION, 'Region name', problems);
+  const scopeAccounts = parseScope('scopeAccounts', context.scopeAccounts, 'accounts', problems);
+  const scopeRegions = parseScope('scopeRegions', context.scopeRegions, 'regions', problems);
   const sweepSync = parseBool('sweepSync', context.sweepSync, problems);
 
   const account = hubPart('hubAccount', context.hubAccount, cli.account, ACCOUNT, '123456789012', problems);

@@ -175,6 +175,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       POWERTOOLS_METRICS_NAMESPACE: 'CckmDeletionGuard',
       // EMF metric lines would drown the audit lines in a terminal; nothing collects them locally.
       POWERTOOLS_METRICS_DISABLED: 'true',
+      // Scope everywhere, and sweeps that start a CCKM synchronization job, so a key scheduled directly
+      // in AWS (sim-ctl schedule-in-aws) is cancelled by the second sweep (contract section 4).
+      SCOPE_ACCOUNTS: '*',
+      SCOPE_REGIONS: '*',
+      SWEEP_SYNC: 'true',
       ...options.env,
     };
     const outDir = options.outDir ?? BUILD_DIR;

@@ -46,7 +46,7 @@ out(
   `  API         ${stack.url}   POST /keys/{id}/cancel-deletion, POST /aws-keys/cancel-deletion (IAM auth is not checked locally)`,
 );
 out(
-  `  Events      ${stack.url}/events   npm run event -- schedule-key-deletion | schedule-multi-region-primary | denied-attempt | alarm | sweep`,
+  `  Events      ${stack.url}/events   npm run event -- schedule-key-deletion | schedule-multi-region-primary | denied-attempt | alarm | sweep | forwarded-schedule | heartbeat`,
 );
 out(
   `  CipherTrust Manager simulator  ${stack.sim.url}   CA ${caFile}   control: npx tsx local/sim-ctl.ts --help`,
@@ -77,9 +77,15 @@ out(`  ${curl('/aws-keys/cancel-deletion', { arn: replica.aws_param.Arn })}`);
 out(`  ${curl('/aws-keys/cancel-deletion', { keyId: replica.aws_param.KeyID, region: 'eu-west-1' })}`);
 out(`  ${curl('/keys/not-a-uuid/cancel-deletion')}      # 400, nothing reaches CipherTrust Manager`);
 out('  npm run event -- sweep');
+out(
+  '  npm run event -- forwarded-schedule   # ScheduleKeyDeletion from 444455556666 / eu-west-1, as the hub bus delivers it: cancels alias/telemetry',
+);
+out(
+  '  npm run event -- heartbeat            # a spoke heartbeat from 444455556666 / eu-west-1 (recorded with a ledger)',
+);
 out('  npx tsx local/sim-ctl.ts fault "POST /api/v1/cckm/aws/keys/*/cancel-deletion status=503 times=2"');
 out(
-  '  npx tsx local/sim-ctl.ts schedule-in-aws analytics 7   # then: npm run event -- sweep (CCKM copy is stale)',
+  '  npx tsx local/sim-ctl.ts schedule-in-aws analytics 7   # then npm run event -- sweep twice: the first starts a CCKM sync job (SWEEP_SYNC), the second cancels',
 );
 out();
 out(`Ready on ${stack.url} (Ctrl-C stops)`);

@@ -1,9 +1,15 @@
 import { z } from 'zod';
-import { type AwsKeyRef, parseCckmId, parseKeyIdRef } from '../domain/aws-key-ref.ts';
+import { type AwsKeyRef, isRegion, parseCckmId, parseKeyIdRef } from '../domain/aws-key-ref.ts';
 import { isPendingDeletion, type ManagedKey, PENDING_STATES } from '../domain/managed-key.ts';
-import type { CallOptions, CancelResult, CckmApi, PageInfo } from '../domain/ports.ts';
+import type { CallOptions, CancelResult, CckmApi, PageInfo, SynchronizationStart } from '../domain/ports.ts';
 import type { ConnectionConfig } from '../shared/config.ts';
-import { AuthenticationError, type CmErrorDetail, NotFoundError, UpstreamError } from '../shared/errors.ts';
+import {
+  AuthenticationError,
+  type CmErrorDetail,
+  NotFoundError,
+  UpstreamError,
+  ValidationError,
+} from '../shared/errors.ts';
 import { logger as defaultLogger } from '../shared/logger.ts';
 import { type CckmRecord, managedKeyOf, parseCckmRecord, toManagedKey } from './cckm-record.ts';
 import { type CmRequest, type CmResponse, detailOf, isCmFailure, upstreamErrorOf } from './cm-http.ts';
@@ -29,6 +35,7 @@ export const MAX_PAGES = 200;
 /** Passes over the pending set when it changed while being listed. */
 const MAX_PASSES = 3;
 const KEYS_PATH = '/api/v1/cckm/aws/keys';
+const SYNC_JOBS_PATH = '/api/v1/cckm/aws/synchronization-jobs';
 // The listing's filter and the check of each listed record (isPendingDeletion) share one set of states.
 const PENDING_KEY_STATES: readonly string[] = [...PENDING_STATES];
 
@@ -155,8 +162,10 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
   /** Reads every page of pending keys into `found`; throws on a CM failure or past the page cap. */
   async function listPendingInto(
     found: Map<string, ManagedKey>,
-    options: CallOptions & { onPage?: (info: PageInfo) => void },
+    options: CallOptions & { onPage?: (info: PageInfo) => void; regions?: readonly string[] },
   ): Promise<number> {
+    // Regions go into the query string: checked here, whatever the caller already checked.
+    const regions = regionList(options.regions);
     let page = 0;
     for (let pass = 1; pass <= MAX_PASSES; pass++) {
       const before = found.size;
@@ -167,7 +176,7 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
           throw new UpstreamError(`CipherTrust Manager listed more than ${MAX_PAGES} pages of pending keys`);
         }
         const { records, total } = await listOnce(
-          { keystate: PENDING_KEY_STATES, skip, limit: PAGE_SIZE },
+          { keystate: PENDING_KEY_STATES, ...(regions && { region: regions }), skip, limit: PAGE_SIZE },
           options,
         );
         page++;
@@ -176,7 +185,8 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
         for (const record of records) {
           const key = toManagedKey(record);
           // A CM that ignored the filter must not turn a sweep into a sweep of every key.
-          if (isPendingDeletion(key)) found.set(key.cckmId, key);
+          if (isPendingDeletion(key) && (!regions || regions.includes(key.region)))
+            found.set(key.cckmId, key);
         }
         options.onPage?.({ page, fetched: found.size, total });
         skip += records.length;
@@ -245,7 +255,37 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
       return managedKeyOf(response.json);
     },
 
+    async startSynchronization(request, options): Promise<SynchronizationStart> {
+      const regions = regionList(request?.regions);
+      // CCKM runs one job at a time: look first, so a sweep every hour never queues a second one.
+      const label = `GET ${SYNC_JOBS_PATH}`;
+      const running = await session.call(
+        { method: 'GET', path: SYNC_JOBS_PATH, query: { status: 'in_progress', limit: 1 } },
+        label,
+        options,
+      );
+      const listed = listSchema.safeParse(okJson(running, label));
+      if (!listed.success) throw malformed(label, 'a malformed list', running);
+      if (listed.data.total > 0) return 'already-running';
+      const startLabel = `POST ${SYNC_JOBS_PATH}`;
+      const body = regions ? { regions } : { synchronize_all: true };
+      const started = await session.call({ method: 'POST', path: SYNC_JOBS_PATH, body }, startLabel, options);
+      // Another sweep (or a person) started one in between, or a retried start met its own job.
+      if (started.status === 409) return 'already-running';
+      okJson(started, startLabel);
+      return 'started';
+    },
+
     stats: session.stats,
     close: session.close,
   };
+}
+
+/** A listing's or job's Regions, validated (they reach a query or body); undefined means every Region. */
+function regionList(regions: readonly string[] | undefined): string[] | undefined {
+  if (regions === undefined) return undefined;
+  const bad = regions.find((r) => !isRegion(r));
+  if (bad !== undefined) throw new ValidationError(`not a Region name: ${String(bad).slice(0, 40)}`);
+  if (regions.length === 0) throw new ValidationError('an empty Region list would match no key');
+  return [...new Set(regions)];
 }

@@ -2,6 +2,7 @@ import { NotFoundError } from '../shared/errors.ts';
 import type { CancelCommand } from './cancel-request.ts';
 import { isEnabled, type ManagedKey } from './managed-key.ts';
 import type { CallOptions, CckmApi } from './ports.ts';
+import { assertInScope, type DeploymentScope, EVERYWHERE, regionInScope } from './scope.ts';
 
 /** The 200 body of the API route (contract section 3). */
 export interface CancelResponse {
@@ -18,13 +19,17 @@ export interface CancelResponse {
  * The cancel is attempted even when CCKM's copy does not show the key pending deletion: that copy
  * lags when the deletion was scheduled directly in AWS, and a cancel of a key that is not pending
  * is harmless (CipherTrust Manager refuses it, which the client reports as `not-pending`).
+ *
+ * A key outside `scope` is refused with ForbiddenError before any state-changing call: from the ARN
+ * (or the Region) before any call at all, else from CCKM's record once read.
  */
 export async function cancelKey(
   cckm: CckmApi,
   command: CancelCommand,
   options: CallOptions = {},
+  scope: DeploymentScope = EVERYWHERE,
 ): Promise<CancelResponse> {
-  const before = await lookUp(cckm, command, options);
+  const before = await lookUp(cckm, command, options, scope);
   const result = await cckm.cancelDeletion(before.cckmId, options);
   if (result.outcome === 'not-pending') return respond(before, 'not-pending', before, 'Disabled');
   if (command.enable) {
@@ -51,12 +56,26 @@ function respond(
   };
 }
 
-async function lookUp(cckm: CckmApi, command: CancelCommand, options: CallOptions): Promise<ManagedKey> {
-  if (command.by === 'cckm-id') return cckm.getKey(command.id, options);
-  const found = await cckm.findAwsKey(command.ref, options);
-  if (!found) {
-    const name = command.ref.arn ?? `${command.ref.keyId} in ${command.ref.region}`;
-    throw new NotFoundError(`CCKM does not manage the AWS key ${name}`);
+async function lookUp(
+  cckm: CckmApi,
+  command: CancelCommand,
+  options: CallOptions,
+  scope: DeploymentScope,
+): Promise<ManagedKey> {
+  if (command.by === 'cckm-id') {
+    // The id says nothing about where the key lives: read it (no state change), then decide.
+    const key = await cckm.getKey(command.id, options);
+    assertInScope(scope, key.account, key.region, `key ${key.cckmId} (${key.arn})`);
+    return key;
   }
+  const { ref } = command;
+  const name = ref.arn ?? `${ref.keyId} in ${ref.region}`;
+  // Known before any call: the Region always, the account when the caller gave an ARN.
+  if (ref.account !== undefined || !regionInScope(scope, ref.region)) {
+    assertInScope(scope, ref.account, ref.region, `AWS key ${name}`);
+  }
+  const found = await cckm.findAwsKey(ref, options);
+  if (!found) throw new NotFoundError(`CCKM does not manage the AWS key ${name}`);
+  assertInScope(scope, found.account, found.region, `AWS key ${name}`);
   return found;
 }

@@ -25,6 +25,7 @@ const LABELS: Readonly<Record<Outcome, string>> = {
   exempt: 'KMS key deletion allowed (exempt tag)',
   detected: 'KMS key deletion detected (detect mode)',
   'not-managed': 'KMS key deletion not handled: key not in CCKM',
+  'out-of-scope': 'KMS key deletion outside scope, not handled',
   'denied-attempt': 'KMS key deletion attempt denied',
   failed: 'FAILED to cancel KMS key deletion',
 };
@@ -37,7 +38,8 @@ const QUIET_ON_SWEEP: ReadonlySet<Outcome> = new Set(['not-pending', 'exempt']);
 
 /** True when a person should hear about this outcome. */
 export function shouldNotify(record: OutcomeRecord): boolean {
-  if (record.kind === 'ignored') return false;
+  // Outside scope is another deployment's business (contract section 4): logged and counted only.
+  if (record.kind === 'ignored' || record.outcome === 'out-of-scope') return false;
   return !(record.kind === 'sweep' && QUIET_ON_SWEEP.has(record.outcome));
 }
 

@@ -1,8 +1,10 @@
 import type { PolicySettings } from '../shared/settings.ts';
 import type { AwsKeyRef } from './aws-key-ref.ts';
+import type { Ledger } from './ledger.ts';
 import type { ManagedKey } from './managed-key.ts';
 import type { OutcomeNotification } from './outcome-notification.ts';
 import type { OutcomeRecord } from './remediation-outcome.ts';
+import type { DeploymentScope } from './scope.ts';
 
 /** Per-call limits: the call (with retries) must finish before `deadline` (epoch ms), when given. */
 export interface CallOptions {
@@ -42,17 +44,30 @@ export interface CckmApi {
    */
   findAwsKey(ref: AwsKeyRef, options?: CallOptions): Promise<ManagedKey | undefined>;
   /**
-   * Lists every key in `PendingDeletion` or `PendingReplicaDeletion`, page by page. When the listing
-   * fails part-way, the keys already read are yielded before the error is thrown.
+   * Lists every key in `PendingDeletion` or `PendingReplicaDeletion`, page by page, in `regions` only
+   * when given (a repeated `region` filter). When the listing fails part-way, the keys already read
+   * are yielded before the error is thrown.
    */
   listPendingDeletion(
-    options?: CallOptions & { onPage?: (info: PageInfo) => void },
+    options?: CallOptions & { onPage?: (info: PageInfo) => void; regions?: readonly string[] },
   ): AsyncIterable<ManagedKey>;
   /** Cancels a scheduled deletion; a key not pending deletion is `not-pending`, not an error. */
   cancelDeletion(id: string, options?: CallOptions): Promise<CancelResult>;
   /** Enables the key in AWS (a cancel leaves it Disabled). */
   enableKey(id: string, options?: CallOptions): Promise<ManagedKey | undefined>;
+  /**
+   * Starts one CCKM synchronization job over `regions` (every Region when absent), so CCKM re-reads
+   * its keys from AWS; never waits for it. `already-running` when a job is in progress: CCKM runs one
+   * at a time, and the running one serves the same purpose.
+   */
+  startSynchronization(
+    request: { readonly regions?: readonly string[] },
+    options?: CallOptions,
+  ): Promise<SynchronizationStart>;
 }
+
+/** What asking for a synchronization job did. */
+export type SynchronizationStart = 'started' | 'already-running';
 
 /** Everything the remediation flow touches, injected by the handler. */
 export interface RemediationPorts {
@@ -73,4 +88,10 @@ export interface RemediationPorts {
   readonly minKeyBudgetMs?: number;
   /** A progress line every this many decided keys during a sweep. */
   readonly progressEvery?: number;
+  /** The accounts and Regions this deployment protects (default: all). */
+  readonly scope?: DeploymentScope;
+  /** A sweep ends by starting a CCKM synchronization job for the Regions in scope (SWEEP_SYNC). */
+  readonly sweepSync?: boolean;
+  /** Remembers decisions and spoke heartbeats (contract section 7); absent without LEDGER_TABLE. */
+  readonly ledger?: Ledger;
 }

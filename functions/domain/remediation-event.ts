@@ -1,3 +1,4 @@
+import { HEARTBEAT_RULE_NAME } from '../shared/telemetry.ts';
 import type { AwsKeyRef } from './aws-key-ref.ts';
 import { isAccountId, isAliasName, isAwsKeyId, isRegion, parseKeyArn, parseKeyIdRef } from './aws-key-ref.ts';
 import {
@@ -72,13 +73,24 @@ export interface SweepEvent extends EventBase {
   readonly origin?: string;
 }
 
+/** A spoke's hourly heartbeat: the (account, Region) it came from is forwarding to the hub. */
+export interface HeartbeatEvent extends EventBase {
+  readonly kind: 'heartbeat';
+  readonly account: string;
+  readonly region: string;
+  /** ISO 8601: the event's `time`. */
+  readonly time: string;
+  /** The heartbeat rule's ARN. */
+  readonly rule: string;
+}
+
 /** Anything else: logged and ignored, never an error. */
 export interface IgnoredEvent extends EventBase {
   readonly kind: 'ignored';
   readonly reason: string;
 }
 
-export type RemediationEvent = ScheduleEvent | DeniedEvent | SweepEvent | IgnoredEvent;
+export type RemediationEvent = ScheduleEvent | DeniedEvent | SweepEvent | HeartbeatEvent | IgnoredEvent;
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -141,6 +153,8 @@ function classify(input: unknown): RemediationEvent {
   }
   if (source === 'aws.events' && detailType === 'Scheduled Event') {
     const resources = Array.isArray(event.resources) ? event.resources : [];
+    const heartbeatRule = resources.find(isHeartbeatRule);
+    if (heartbeatRule !== undefined) return classifyHeartbeat(base, heartbeatRule);
     return { ...base, kind: 'sweep', trigger: 'schedule', origin: str(resources[0], 2048) };
   }
   return {
@@ -148,6 +162,32 @@ function classify(input: unknown): RemediationEvent {
     kind: 'ignored',
     reason: `unhandled event ${source ?? '(no source)'} / ${detailType ?? '(no detail-type)'}`,
   };
+}
+
+/** `arn:<partition>:events:<region>:<account>:rule/cckm-deletion-guard-heartbeat*` (contract section 4). */
+function isHeartbeatRule(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > 2048) return false;
+  const parts = value.split(':');
+  return (
+    parts.length === 6 &&
+    parts[0] === 'arn' &&
+    parts[2] === 'events' &&
+    (parts[5] ?? '').startsWith(`rule/${HEARTBEAT_RULE_NAME}`)
+  );
+}
+
+/** A heartbeat is never a sweep; one that does not say where and when it is from is ignored. */
+function classifyHeartbeat(base: EventBase, rule: string): RemediationEvent {
+  const time =
+    base.eventTime !== undefined && !Number.isNaN(Date.parse(base.eventTime)) ? base.eventTime : undefined;
+  if (base.account === undefined || base.region === undefined || time === undefined) {
+    return {
+      ...base,
+      kind: 'ignored',
+      reason: `heartbeat from ${rule.slice(0, 300)} without a valid account, region and time`,
+    };
+  }
+  return { ...base, kind: 'heartbeat', account: base.account, region: base.region, time, rule };
 }
 
 function classifySchedule(envelope: EventBase, detail: Json): RemediationEvent {

@@ -11,6 +11,7 @@ export const OUTCOMES = [
   'exempt',
   'detected',
   'not-managed',
+  'out-of-scope',
   'denied-attempt',
   'failed',
 ] as const;
@@ -18,7 +19,7 @@ export const OUTCOMES = [
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** What the remediation's handler was given: the classified event kind. */
-export type EventKind = 'schedule-key-deletion' | 'denied-attempt' | 'sweep' | 'ignored';
+export type EventKind = 'schedule-key-deletion' | 'denied-attempt' | 'sweep' | 'heartbeat' | 'ignored';
 
 /** The key an outcome is about, as far as it is known. */
 export interface KeyIdentity {

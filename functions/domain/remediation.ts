@@ -1,3 +1,4 @@
+import { recordHeartbeat } from './heartbeat.ts';
 import { act, OUT_OF_TIME_REASON, type OutcomeContext, outcome, outOfTime, settle } from './key-action.ts';
 import type { ManagedKey } from './managed-key.ts';
 import type { RemediationPorts } from './ports.ts';
@@ -10,7 +11,9 @@ import {
   RemediationIncompleteError,
   summarise,
 } from './remediation-outcome.ts';
+import { EVERYWHERE, outOfScopeReason, regionInScope } from './scope.ts';
 import { sweep } from './sweep.ts';
+import { startSweepSync } from './sweep-sync.ts';
 
 /**
  * The remediation flow: event -> keys -> per-key decision -> CipherTrust Manager calls -> outcomes.
@@ -36,9 +39,15 @@ export async function remediate(input: unknown, ports: RemediationPorts): Promis
     outcomes = [await settle(ports, deniedOutcome(event, ports))];
   } else if (event.kind === 'schedule-key-deletion') {
     outcomes = [await settle(ports, await scheduledKey(event, ports))];
+  } else if (event.kind === 'heartbeat') {
+    // Never a sweep, never a CipherTrust Manager call: the ledger remembers the pair.
+    note = await recordHeartbeat(event, ports);
+    outcomes = [];
   } else {
     note = `sweep triggered by ${event.trigger}${event.origin ? ` (${event.origin})` : ''}`;
     outcomes = await sweep(event, ports);
+    const synced = await startSweepSync(event, ports);
+    if (synced !== undefined) note = `${note}; ${synced}`;
   }
   const result: RemediationResult = {
     eventId: event.eventId,
@@ -63,13 +72,15 @@ export function assertComplete(result: RemediationResult): void {
 }
 
 function deniedOutcome(event: DeniedEvent, ports: RemediationPorts): OutcomeRecord {
+  const failedWith = `ScheduleKeyDeletion failed with ${event.errorCode}${event.errorMessage ? `: ${event.errorMessage}` : ''}`;
+  const outside = outOfScopeReason(
+    ports.scope ?? EVERYWHERE,
+    event.key.ref?.account ?? event.key.account,
+    event.key.ref?.region ?? event.key.region,
+  );
   return {
-    outcome: 'denied-attempt',
-    reason:
-      `ScheduleKeyDeletion failed with ${event.errorCode}${event.errorMessage ? `: ${event.errorMessage}` : ''}`.slice(
-        0,
-        1000,
-      ),
+    outcome: outside === undefined ? 'denied-attempt' : 'out-of-scope',
+    reason: (outside === undefined ? failedWith : `${outside} (${failedWith})`).slice(0, 1000),
     key: identityOfRef(event.key.ref, event.key),
     actor: describeActor(event.actor),
     eventId: event.eventId,
@@ -93,6 +104,14 @@ async function scheduledKey(event: ScheduleEvent, ports: RemediationPorts): Prom
   const fromEvent = identityOfRef(event.key.ref, event.key);
   const ref = event.key.ref;
   if (!ref) return outcome(context, fromEvent, 'failed', 'the event names no resolvable key');
+  const scope = ports.scope ?? EVERYWHERE;
+  // Decided from the event before any call: the Region always, the account when the event names it
+  // (always, for CloudTrail). An account known only from CCKM's record is checked after the lookup.
+  const account = ref.account ?? event.key.account;
+  if (account !== undefined || !regionInScope(scope, ref.region)) {
+    const early = outOfScopeReason(scope, account, ref.region);
+    if (early !== undefined) return outcome(context, fromEvent, 'out-of-scope', early);
+  }
   if (outOfTime(ports)) return outcome(context, fromEvent, 'failed', OUT_OF_TIME_REASON);
   let key: ManagedKey | undefined;
   try {
@@ -111,5 +130,7 @@ async function scheduledKey(event: ScheduleEvent, ports: RemediationPorts): Prom
       `CCKM has no record of key ${ref.keyId} in ${ref.region}${ref.account ? ` (account ${ref.account})` : ''}`,
     );
   }
+  const outside = outOfScopeReason(scope, key.account, key.region);
+  if (outside !== undefined) return outcome(context, fromEvent, 'out-of-scope', outside);
   return act({ key, source: 'event', actor: event.actor, context, fallback: fromEvent, ports });
 }

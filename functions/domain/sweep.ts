@@ -12,6 +12,7 @@ import type { RemediationPorts } from './ports.ts';
 import type { SweepEvent } from './remediation-event.ts';
 import type { KeyIdentity, Outcome, OutcomeRecord } from './remediation-outcome.ts';
 import { failureReason, summarise } from './remediation-outcome.ts';
+import { EVERYWHERE, inScope, scopedRegions } from './scope.ts';
 
 /** The sweep: list every key CCKM shows pending deletion, then act on each, a bounded number at once. */
 
@@ -28,8 +29,14 @@ export async function sweep(event: SweepEvent, ports: RemediationPorts): Promise
     kind: 'sweep',
   };
   const started = ports.now();
-  const { keys, failure } = await listAll(event, ports);
-  ports.progress('sweep started', { eventId: event.eventId, keys: keys.length, trigger: event.trigger });
+  const { keys, failure, outOfScope } = await listAll(event, ports);
+  ports.progress('sweep started', {
+    eventId: event.eventId,
+    keys: keys.length,
+    trigger: event.trigger,
+    // Keys of other accounts (or Regions a CM ignoring the filter sent): not this deployment's to decide.
+    ...(outOfScope > 0 && { skippedOutOfScope: outOfScope }),
+  });
   const progress = progressCounter(event, ports, keys.length);
   const outcomes = await mapBounded(keys, ports.concurrency ?? DEFAULT_CONCURRENCY, async (listedKey) =>
     progress(await settle(ports, await sweptKey(listedKey, context, ports))),
@@ -53,23 +60,35 @@ export async function sweep(event: SweepEvent, ports: RemediationPorts): Promise
 /**
  * Reads the whole listing before acting: cancelling while paging would shift the offsets of the
  * PendingDeletion filter and skip keys on later pages. What was read before a failure is kept.
+ * Only the Regions in scope are listed (repeated `region` filters) and only keys of accounts in scope
+ * are kept: a sweep decides nothing outside scope, not even to report it (`outOfScope` counts them).
  */
 async function listAll(
   event: SweepEvent,
   ports: RemediationPorts,
-): Promise<{ readonly keys: ManagedKey[]; readonly failure?: { readonly error: unknown } }> {
+): Promise<{
+  readonly keys: ManagedKey[];
+  readonly outOfScope: number;
+  readonly failure?: { readonly error: unknown };
+}> {
   const listed = new Map<string, ManagedKey>();
+  const scope = ports.scope ?? EVERYWHERE;
+  const regions = scopedRegions(scope);
+  let outOfScope = 0;
   try {
     for await (const key of ports.cckm.listPendingDeletion({
       deadline: ports.deadline,
       onPage: (info) => ports.progress('sweep listing', { eventId: event.eventId, ...info }),
+      ...(regions && { regions }),
     })) {
-      if (typeof key?.cckmId === 'string' && !listed.has(key.cckmId)) listed.set(key.cckmId, key);
+      if (typeof key?.cckmId !== 'string' || listed.has(key.cckmId)) continue;
+      if (inScope(scope, key.account, key.region)) listed.set(key.cckmId, key);
+      else outOfScope += 1;
     }
   } catch (error) {
-    return { keys: [...listed.values()], failure: { error } };
+    return { keys: [...listed.values()], outOfScope, failure: { error } };
   }
-  return { keys: [...listed.values()] };
+  return { keys: [...listed.values()], outOfScope };
 }
 
 /** Counts decided keys and writes a progress line every `progressEvery` of them. */

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
-import type { Checked, PolicySettings } from './settings.ts';
+import type { Checked, PolicySettings, Scope } from './settings.ts';
 import {
   checkExemptTag,
   checkHttpsOrigin,
   checkMode,
   checkReenable,
+  checkScope,
   DEFAULT_TIMEOUT_MS,
   isPrincipalPattern,
   PRINCIPAL_PATTERN_DESCRIPTION,
@@ -126,6 +127,30 @@ export interface PolicyConfig extends PolicySettings {
   readonly notifyTopicArn: string | undefined;
 }
 
+export const scopeSchema = z.object({
+  SCOPE_ACCOUNTS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => issue(checkScope(v, 'SCOPE_ACCOUNTS', 'accounts'), ctx)),
+  SCOPE_REGIONS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => issue(checkScope(v, 'SCOPE_REGIONS', 'regions'), ctx)),
+  SWEEP_SYNC: bool('SWEEP_SYNC'),
+});
+
+/** The accounts and Regions this deployment protects (contract section 4, scope). */
+export interface ScopeConfig {
+  readonly accounts: Scope;
+  readonly regions: Scope;
+}
+
+/** Scope, plus whether a sweep ends by starting a CCKM synchronization job. */
+export interface ReachConfig {
+  readonly scope: ScopeConfig;
+  readonly sweepSync: boolean;
+}
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 function fail(error: z.ZodError): never {
@@ -162,6 +187,16 @@ export function parsePolicyConfig(env: Env): PolicyConfig {
   });
 }
 
+/** Parses SCOPE_ACCOUNTS, SCOPE_REGIONS and SWEEP_SYNC; throws ConfigError naming each bad one. */
+export function parseReachConfig(env: Env): ReachConfig {
+  const r = scopeSchema.safeParse(env);
+  if (!r.success) fail(r.error);
+  return Object.freeze({
+    scope: Object.freeze({ accounts: r.data.SCOPE_ACCOUNTS, regions: r.data.SCOPE_REGIONS }),
+    sweepSync: r.data.SWEEP_SYNC,
+  });
+}
+
 /** The outcome of parsing once at load: the value, or the error to throw at every invocation. */
 export type Loaded<T> =
   | { readonly ok: true; readonly value: T }
@@ -185,6 +220,9 @@ export function requireConfig<T>(loaded: Loaded<T>): T {
 export const connection: Loaded<ConnectionConfig> = load(parseConnectionConfig);
 /** Remediation policy of this container, parsed at module load. */
 export const policy: Loaded<PolicyConfig> = load(parsePolicyConfig);
+
+/** Scope and SWEEP_SYNC of this container, parsed at module load (both functions read the scope). */
+export const reach: Loaded<ReachConfig> = load(parseReachConfig);
 
 /**
  * CloudWatch namespace of the guard's metrics: `POWERTOOLS_METRICS_NAMESPACE`, else `CckmDeletionGuard`

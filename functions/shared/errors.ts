@@ -4,7 +4,13 @@
  */
 
 /** The error names of the API's error bodies (contract section 3), one per AppError class. */
-export type ErrorKind = 'BadRequest' | 'NotFound' | 'BadGateway' | 'GatewayTimeout' | 'InternalServerError';
+export type ErrorKind =
+  | 'BadRequest'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'BadGateway'
+  | 'GatewayTimeout'
+  | 'InternalServerError';
 
 /** Base of every error the guard raises on purpose. */
 export abstract class AppError extends Error {
@@ -19,6 +25,12 @@ export abstract class AppError extends Error {
 export class ValidationError extends AppError {
   override readonly name: string = 'ValidationError';
   readonly errorKind = 'BadRequest' as const;
+}
+
+/** The key's account or Region is outside the deployment's scope; nothing state-changing was called. */
+export class ForbiddenError extends AppError {
+  override readonly name: string = 'ForbiddenError';
+  readonly errorKind = 'Forbidden' as const;
 }
 
 /** CipherTrust Manager does not know the key. */

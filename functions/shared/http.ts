@@ -10,6 +10,7 @@ export interface ErrorBody {
 /** The one table from error kind to HTTP status. */
 export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = Object.freeze({
   BadRequest: 400,
+  Forbidden: 403,
   NotFound: 404,
   BadGateway: 502,
   GatewayTimeout: 504,

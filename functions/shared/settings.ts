@@ -125,3 +125,41 @@ export function checkHttpsOrigin(
   }
   return ok(url.origin);
 }
+
+/** `*` (every account or Region) or an explicit list (contract section 4, scope). */
+export type Scope = '*' | readonly string[];
+
+/** A 12-digit AWS account id. */
+export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+/** An AWS Region name: us-east-1, eu-central-2, us-gov-west-1, ap-southeast-4, ... */
+export const REGION_NAME_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+const SCOPE_KINDS = {
+  accounts: { pattern: ACCOUNT_ID_PATTERN, what: '12-digit account id' },
+  regions: { pattern: REGION_NAME_PATTERN, what: 'Region name' },
+} as const;
+
+/**
+ * A scope: comma-separated account ids or Region names, or `*`; blank means `*`. Entries are trimmed,
+ * empty ones and repeats dropped, order kept. `*` mixed with names is a problem, not a silent `*`.
+ */
+export function checkScope(
+  raw: string | undefined,
+  name: string,
+  kind: keyof typeof SCOPE_KINDS,
+): Checked<Scope> {
+  const { pattern, what } = SCOPE_KINDS[kind];
+  const entries = [
+    ...new Set(
+      (raw ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    ),
+  ];
+  if (entries.length === 0 || (entries.length === 1 && entries[0] === '*')) return ok('*');
+  if (entries.includes('*')) return problem(`${name} is either * or a list of ${what}s, not both`);
+  const bad = entries.find((e) => !pattern.test(e));
+  if (bad !== undefined) return problem(`${name} has an entry that is not a ${what}: "${bad.slice(0, 200)}"`);
+  return ok(Object.freeze(entries));
+}

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { AwsKeyRef } from '../../functions/domain/aws-key-ref.ts';
 import { isPendingDeletion, type ManagedKey } from '../../functions/domain/managed-key.ts';
-import type { CallOptions, CancelResult, CckmApi, PageInfo } from '../../functions/domain/ports.ts';
+import type {
+  CallOptions,
+  CancelResult,
+  CckmApi,
+  PageInfo,
+  SynchronizationStart,
+} from '../../functions/domain/ports.ts';
 import type { PolicyConfig } from '../../functions/shared/config.ts';
 import { NotFoundError } from '../../functions/shared/errors.ts';
 
@@ -11,12 +17,20 @@ import { NotFoundError } from '../../functions/shared/errors.ts';
  * deadline, pages its listing, can be slowed down to measure concurrency and can fail any call on demand.
  */
 
-export type Method = 'getKey' | 'findAwsKey' | 'listPendingDeletion' | 'cancelDeletion' | 'enableKey';
+export type Method =
+  | 'getKey'
+  | 'findAwsKey'
+  | 'listPendingDeletion'
+  | 'cancelDeletion'
+  | 'enableKey'
+  | 'startSynchronization';
 
 export interface Call {
   readonly method: Method;
   readonly id?: string;
   readonly ref?: AwsKeyRef;
+  /** The Regions a listing or synchronization asked for. */
+  readonly regions?: readonly string[];
   readonly deadline?: number;
 }
 
@@ -88,6 +102,8 @@ export class FakeCm implements CckmApi {
   delayMs = 0;
   inFlight = 0;
   maxInFlight = 0;
+  /** Whether a synchronization job is running (startSynchronization answers `already-running`). */
+  syncRunning = false;
   /** Called at the start of every call (e.g. to advance a fake clock). */
   onCall: (method: Method) => void = () => undefined;
 
@@ -147,13 +163,20 @@ export class FakeCm implements CckmApi {
   }
 
   async *listPendingDeletion(
-    options?: CallOptions & { onPage?: (info: PageInfo) => void },
+    options?: CallOptions & { onPage?: (info: PageInfo) => void; regions?: readonly string[] },
   ): AsyncIterable<ManagedKey> {
-    const pending = [...this.records.values()].filter(isPendingDeletion);
+    const regions = options?.regions;
+    const pending = [...this.records.values()].filter(
+      (k) => isPendingDeletion(k) && (regions === undefined || regions.includes(k.region)),
+    );
     let page = 0;
     for (let offset = 0; offset < pending.length || page === 0; offset += this.pageSize) {
       page += 1;
-      await this.enter({ method: 'listPendingDeletion', deadline: options?.deadline });
+      await this.enter({
+        method: 'listPendingDeletion',
+        deadline: options?.deadline,
+        ...(regions && { regions }),
+      });
       const slice = pending.slice(offset, offset + this.pageSize);
       options?.onPage?.({ page, fetched: offset + slice.length, total: pending.length });
       yield* slice;
@@ -181,6 +204,21 @@ export class FakeCm implements CckmApi {
     const after = withState(record, 'Enabled');
     this.records.set(id, after);
     return after;
+  }
+
+  /** Starts a job unless one runs; the job itself (refreshing CCKM's copies) is the test's to play. */
+  async startSynchronization(
+    request: { readonly regions?: readonly string[] },
+    options?: CallOptions,
+  ): Promise<SynchronizationStart> {
+    await this.enter({
+      method: 'startSynchronization',
+      deadline: options?.deadline,
+      ...(request.regions && { regions: request.regions }),
+    });
+    if (this.syncRunning) return 'already-running';
+    this.syncRunning = true;
+    return 'started';
   }
 }
 

@@ -97,12 +97,18 @@ describe('notification message', () => {
 });
 
 describe('shouldNotify', () => {
-  it('tells a person about every outcome of a CloudTrail event', () => {
-    for (const outcome of OUTCOMES) expect(shouldNotify(record({ outcome }))).toBe(true);
+  it('tells a person about every outcome of a CloudTrail event except out-of-scope', () => {
+    const quiet = OUTCOMES.filter((outcome) => !shouldNotify(record({ outcome })));
+    expect(quiet).toEqual(['out-of-scope']);
   });
 
   it('stays quiet on a sweep for not-pending and exempt keys, which repeat every sweep', () => {
     const quiet = OUTCOMES.filter((outcome) => !shouldNotify(record({ outcome, kind: 'sweep' })));
-    expect(quiet).toEqual(['not-pending', 'exempt']);
+    expect(quiet).toEqual(['not-pending', 'exempt', 'out-of-scope']);
+  });
+
+  it('never notifies a key outside scope, a denied attempt included (contract section 4)', () => {
+    expect(shouldNotify(record({ outcome: 'out-of-scope', kind: 'denied-attempt' }))).toBe(false);
+    expect(shouldNotify(record({ outcome: 'out-of-scope', kind: 'schedule-key-deletion' }))).toBe(false);
   });
 });
