@@ -11,3 +11,12 @@ export const DEFAULT_METRICS_NAMESPACE = 'CckmDeletionGuard';
 export const OUTCOME_METRIC = 'Outcome';
 /** Dimension of `OUTCOME_METRIC` holding the outcome name, next to Powertools' `service`. */
 export const OUTCOME_DIMENSION = 'outcome';
+
+/**
+ * Counters of the remediation function, each with only the `service` dimension (unit Count, statistic
+ * Sum): a ledger call that failed, a notification that could not be published, and, per sweep with a
+ * ledger, the number of spoke (account, Region) pairs silent for more than 2 hours.
+ */
+export const LEDGER_ERRORS_METRIC = 'LedgerErrors';
+export const NOTIFICATIONS_FAILED_METRIC = 'NotificationsFailed';
+export const SILENT_SPOKES_METRIC = 'SilentSpokes';
