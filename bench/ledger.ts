@@ -1,23 +1,40 @@
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ledgerCreateTableInput } from '../functions/shared/ledger-schema.ts';
 
 /**
  * The sweep's ledger, when there is one: a dynalite (a real DynamoDB implementation) on 127.0.0.1
  * whose every request is counted by DynamoDB operation (the `X-Amz-Target` header), so a sweep row
  * can say how many reads and writes the remediation function made.
  *
- * The ledger is being built (issue 12). When it lands, set `LEDGER_SETUP` to the function that
- * creates the table on an endpoint as the stack defines it; from then on every sweep runs with
- * `LEDGER_TABLE` and `AWS_ENDPOINT_URL_DYNAMODB` and its row carries `ledgerCalls`. Until then the
- * sweeps run without a ledger and the rows have no `ledgerCalls`.
+ * `LEDGER_SETUP` creates the table on that endpoint as the stack defines it
+ * (`functions/shared/ledger-schema.ts`), so every sweep runs with `LEDGER_TABLE` and
+ * `AWS_ENDPOINT_URL_DYNAMODB` and its row carries `ledgerCalls`.
  */
 
 /** Creates the ledger table on a DynamoDB endpoint and returns its name. */
 export type LedgerSetup = (endpoint: string) => Promise<string>;
 
-/** Set when the ledger exists (issue 12); undefined: sweeps run without one. */
-export const LEDGER_SETUP: LedgerSetup | undefined = undefined;
+/** The ledger table's name in the bench's dynalite. */
+const BENCH_LEDGER_TABLE = 'cckm-deletion-guard-ledger';
+
+/** Creates the ledger table as the stack defines it; every sweep runs with it. */
+export const LEDGER_SETUP: LedgerSetup = async (endpoint) => {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    // dynalite checks that a request is signed, not by whom.
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
+  try {
+    await client.send(new CreateTableCommand(ledgerCreateTableInput(BENCH_LEDGER_TABLE)));
+  } finally {
+    client.destroy();
+  }
+  return BENCH_LEDGER_TABLE;
+};
 
 /** A dynalite that counts the calls made to it. */
 export interface CountingDynamo {
@@ -68,9 +85,9 @@ export interface SweepLedger {
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** Starts the ledger of one sweep with `setup`, or returns undefined when there is no ledger yet. */
+/** Starts the ledger of one sweep with `setup`, or returns undefined for a sweep without a ledger (null). */
 export async function startSweepLedger(
-  setup: LedgerSetup | undefined = LEDGER_SETUP,
+  setup: LedgerSetup | null = LEDGER_SETUP,
 ): Promise<SweepLedger | undefined> {
   if (!setup) return undefined;
   const dynamo = await startCountingDynamo();

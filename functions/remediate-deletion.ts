@@ -2,18 +2,22 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createCckmClient } from './adapters/cckm-client.ts';
+import { createDynamoLedger } from './adapters/ledger-dynamodb.ts';
 import { createSnsNotifier } from './adapters/notifier.ts';
+import type { Ledger } from './domain/ledger.ts';
 import type { CckmApi } from './domain/ports.ts';
 import { assertComplete, remediate } from './domain/remediation.ts';
 import type { OutcomeRecord, RemediationResult } from './domain/remediation-outcome.ts';
 import {
   connection,
   type Loaded,
+  ledgerConfig,
   type PolicyConfig,
   policy,
   type ReachConfig,
@@ -22,7 +26,7 @@ import {
 } from './shared/config.ts';
 import { deadlineOf } from './shared/deadline.ts';
 import { logger } from './shared/logger.ts';
-import { metrics, recordOutcomes } from './shared/metrics.ts';
+import { metrics, recordGuardMetric, recordOutcomes } from './shared/metrics.ts';
 
 /** What the remediation handler needs from the outside world; tests pass fakes. */
 export interface RemediationDeps {
@@ -32,6 +36,8 @@ export interface RemediationDeps {
   readonly policy: () => PolicyConfig;
   /** Returns scope and SWEEP_SYNC (default: everywhere, no sync), or throws ConfigError naming the variable. */
   readonly reach?: () => ReachConfig;
+  /** Returns the ledger, undefined without `LEDGER_TABLE`, or throws ConfigError for a bad table name. */
+  readonly ledger?: () => Ledger | undefined;
   readonly sns: SNSClient;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -56,15 +62,19 @@ export function createRemediationHandler(deps: RemediationDeps) {
       const config = deps.policy();
       const cckm = deps.cckm();
       const reachConfig = deps.reach?.();
+      const ledger = deps.ledger?.();
       const now = deps.now ?? Date.now;
       const result = await remediate(event, {
         cckm,
         policy: config,
         audit: (record) => deps.logger.info('remediation outcome', auditFields(record)),
         progress: (message, fields) => deps.logger.info(message, { ...fields }),
+        warn: (message, fields) => deps.logger.warn(message, { ...fields }),
         notify: config.notifyTopicArn
           ? createSnsNotifier({ client: deps.sns, topicArn: config.notifyTopicArn, logger: deps.logger })
           : undefined,
+        ...(ledger && { ledger }),
+        metric: (name, value) => recordGuardMetric(deps.metrics, name, value),
         now,
         deadline: deadlineOf(context, now(), deps.safetyMarginMs ?? SAFETY_MARGIN_MS),
         concurrency: deps.concurrency,
@@ -105,12 +115,21 @@ const snsClient = new SNSClient({});
 const client: Loaded<CckmApi> = connection.ok
   ? { ok: true, value: createCckmClient(connection.value, { secretsClient, logger }) }
   : connection;
+// The DynamoDB client exists only with a ledger; it honours AWS_ENDPOINT_URL_DYNAMODB (local runs).
+const tableName = ledgerConfig.ok ? ledgerConfig.value.tableName : undefined;
+const ledgerStore: Loaded<Ledger | undefined> = ledgerConfig.ok
+  ? {
+      ok: true,
+      value: tableName ? createDynamoLedger({ client: new DynamoDBClient({}), tableName }) : undefined,
+    }
+  : ledgerConfig;
 
 /** Lambda entry point. */
 export const handler = createRemediationHandler({
   cckm: () => requireConfig(client),
   policy: () => requireConfig(policy),
   reach: () => requireConfig(reach),
+  ledger: () => requireConfig(ledgerStore),
   sns: snsClient,
   logger,
   metrics,

@@ -17,6 +17,7 @@ import {
   matchRoute,
   toApiGatewayEvent,
 } from './api-gateway.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from './aws/dynamodb.ts';
 import { type AwsStandIns, startAwsStandIns } from './aws/index.ts';
 import { BUILD_DIR, buildBundle, ROOT } from './build-bundles.ts';
 import { FunctionError, type FunctionHost, startFunctionHost } from './function-host.ts';
@@ -57,6 +58,8 @@ export interface LocalStack {
   readonly port: number;
   readonly sim: Simulator;
   readonly aws: AwsStandIns;
+  /** The ledger's DynamoDB (dynalite), with the table as the stack defines it. */
+  readonly dynamo: LocalDynamoDb;
   readonly topicArn: string;
   /** The environment the functions were loaded with. */
   readonly env: Readonly<Record<string, string>>;
@@ -113,7 +116,7 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 
 /**
  * Starts the guard on this machine: the CipherTrust Manager simulator (HTTPS), the Secrets Manager
- * and SNS stand-ins, the function bundles built exactly as deployed (infra/bundling.ts) and loaded
+ * and SNS stand-ins, dynalite holding the ledger table, the function bundles built exactly as deployed (infra/bundling.ts) and loaded
  * in this process, and an HTTP server with the API routes and `POST /events`.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -159,8 +162,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await Promise.allSettled([closeServer(), sim.close()]);
     throw e;
   });
-  const closeBackends = async (): Promise<void> => {
+  const dynamo = await startLocalDynamoDb().catch(async (e: unknown) => {
     await Promise.allSettled([closeServer(), sim.close(), aws.close()]);
+    throw e;
+  });
+  const closeBackends = async (): Promise<void> => {
+    await Promise.allSettled([closeServer(), sim.close(), aws.close(), dynamo.close()]);
   };
   try {
     aws.secrets.put(LOCAL_SECRET_ID, { refresh_token: sim.credentials.refreshToken, ca_cert: sim.caPem });
@@ -171,6 +178,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       CCKM_URL: sim.url,
       CCKM_SECRET_ID: LOCAL_SECRET_ID,
       NOTIFY_TOPIC_ARN: topicArn,
+      // The ledger (contract section 7) in a real DynamoDB implementation, reached like the stand-ins.
+      LEDGER_TABLE: dynamo.tableName,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       POWERTOOLS_LOG_LEVEL: 'INFO',
       POWERTOOLS_METRICS_NAMESPACE: 'CckmDeletionGuard',
       // EMF metric lines would drown the audit lines in a terminal; nothing collects them locally.
@@ -280,6 +290,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port,
       sim,
       aws,
+      dynamo,
       topicArn,
       env,
       functions,

@@ -54,6 +54,9 @@ out(
 out(
   `  Secrets Manager + SNS stand-ins ${stack.aws.url}   secret ${LOCAL_SECRET_ID} (refresh_token + ca_cert), topic ${stack.topicArn}`,
 );
+out(
+  `  Ledger (dynalite, in memory)   ${stack.dynamo.endpoint}   table ${stack.dynamo.tableName}: aws dynamodb scan --table-name ${stack.dynamo.tableName} --endpoint-url ${stack.dynamo.endpoint}`,
+);
 for (const [name, f] of Object.entries(stack.functions)) {
   out(`  function ${name.padEnd(19)} ${f.available ? `ready (${f.file})` : `NOT SERVED: ${f.reason}`}`);
 }

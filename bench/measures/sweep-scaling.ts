@@ -16,7 +16,7 @@ export interface SweepOptions {
   readonly sizes: readonly number[];
   readonly tls: SimulatorTls;
   readonly users: readonly SeedUser[];
-  /** Starts the ledger of one sweep (default: bench/ledger.ts, none until the ledger exists). */
+  /** Starts the ledger of one sweep (default: bench/ledger.ts, dynalite with the ledger table). */
   readonly ledger?: () => Promise<SweepLedger | undefined>;
 }
 

@@ -1,10 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import type { OutcomeNotification } from '../domain/outcome-notification.ts';
+import type { Notification } from '../domain/ports.ts';
 
-/** Publishes remediation notifications; never throws, because a lost message must not fail a cancel. */
-export type Notify = (notification: OutcomeNotification) => Promise<void>;
+/**
+ * Publishes remediation notifications: one key's message or a sweep's digest. Never throws, because a
+ * lost message must not fail a cancel; it resolves false instead, and the domain counts it.
+ */
+export type Notify = (notification: Notification) => Promise<boolean>;
 
 /** How long one publish may take before it is abandoned (and logged). */
 export const PUBLISH_TIMEOUT_MS = 3000;
@@ -19,6 +22,10 @@ export function createSnsNotifier(options: {
   const { client, topicArn, logger } = options;
   const timeoutMs = options.timeoutMs ?? PUBLISH_TIMEOUT_MS;
   return async (notification) => {
+    // A digest is filtered by its most pressing line; a key's message by its outcome.
+    const isDigest = 'headline' in notification;
+    const outcome = isDigest ? notification.headline : notification.outcome;
+    const kind = isDigest ? 'digest' : 'key';
     try {
       const result = await client.send(
         new PublishCommand({
@@ -26,19 +33,25 @@ export function createSnsNotifier(options: {
           Subject: notification.subject,
           Message: notification.message,
           // Lets subscribers filter (e.g. only `failed` to a pager) without parsing the body.
-          MessageAttributes: { outcome: { DataType: 'String', StringValue: notification.outcome } },
+          MessageAttributes: {
+            outcome: { DataType: 'String', StringValue: outcome },
+            kind: { DataType: 'String', StringValue: kind },
+          },
         }),
         { abortSignal: AbortSignal.timeout(timeoutMs) },
       );
-      logger.debug('notification published', { outcome: notification.outcome, messageId: result.MessageId });
+      logger.debug('notification published', { kind, outcome, messageId: result.MessageId });
+      return true;
     } catch (error) {
       // Name and message only: SDK errors carry no credentials, but their metadata is not worth logging.
-      logger.warn('notification failed', {
-        outcome: notification.outcome,
+      logger.error('notification failed', {
+        kind,
+        outcome,
         subject: notification.subject,
         errorName: error instanceof Error ? error.name : 'Error',
         errorMessage: error instanceof Error ? error.message.slice(0, 300) : String(error).slice(0, 300),
       });
+      return false;
     }
   };
 }

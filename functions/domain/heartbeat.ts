@@ -1,3 +1,4 @@
+import { ledgerFailed } from './decision-memory.ts';
 import type { RemediationPorts } from './ports.ts';
 import type { HeartbeatEvent } from './remediation-event.ts';
 import { failureReason } from './remediation-outcome.ts';
@@ -33,7 +34,7 @@ export async function recordHeartbeat(
     );
   } catch (error) {
     const reason = failureReason('recording the heartbeat failed', error);
-    ports.progress('heartbeat not recorded', { ...where, reason });
+    ledgerFailed(ports, 'heartbeat not recorded', error, where);
     return reason;
   }
   ports.progress('heartbeat', { ...where, recorded: true });

@@ -1,9 +1,10 @@
 import { NotFoundError } from '../shared/errors.ts';
+import { rememberEvent } from './decision-memory.ts';
 import type { Decision, KeySource } from './deletion-policy.ts';
 import { decideKey } from './deletion-policy.ts';
 import type { ManagedKey } from './managed-key.ts';
-import { formatNotification, shouldNotify } from './outcome-notification.ts';
-import type { RemediationPorts } from './ports.ts';
+import { formatNotification, NOTIFICATION_ONLY, shouldNotify } from './outcome-notification.ts';
+import type { Notification, RemediationPorts } from './ports.ts';
 import type { Actor } from './remediation-event.ts';
 import type { KeyIdentity, Outcome, OutcomeRecord } from './remediation-outcome.ts';
 import { failureReason, identityOf } from './remediation-outcome.ts';
@@ -95,21 +96,45 @@ export async function act({ key, source, actor, context, fallback, ports }: KeyA
   return outcome(context, identity, 'cancelled-and-enabled', `${decision.reason}: the key is Enabled again`);
 }
 
-/** Audits, then notifies; neither may prevent the other keys from being decided. */
-export async function settle(ports: RemediationPorts, record: OutcomeRecord): Promise<OutcomeRecord> {
+/** Writes the key's audit line; a failing logger must not turn a cancelled key into a failed one. */
+export function audit(ports: RemediationPorts, record: OutcomeRecord): OutcomeRecord {
   try {
     ports.audit(record);
   } catch {
-    // The audit port is a logger; a logger failure must not turn a cancelled key into a failed one.
-  }
-  if (ports.notify && shouldNotify(record)) {
-    try {
-      await ports.notify(formatNotification(record));
-    } catch {
-      // The notifier logs its own failures; a lost message must not undo or repeat a cancel.
-    }
+    // The audit port is a logger; its failure is not the key's.
   }
   return record;
+}
+
+/**
+ * Publishes one notification: true when published, false when not (counted as `NotificationsFailed`),
+ * undefined when there is no topic. Never throws: a lost message must not undo or repeat a cancel.
+ */
+export async function publish(
+  ports: RemediationPorts,
+  notification: Notification,
+): Promise<boolean | undefined> {
+  if (!ports.notify) return undefined;
+  let published: boolean;
+  try {
+    published = await ports.notify(notification);
+  } catch {
+    // The notifier logs its own failures.
+    published = false;
+  }
+  if (!published) ports.metric?.('NotificationsFailed', 1);
+  return published;
+}
+
+/**
+ * Settles a CloudTrail event's key: audit line, its one message, its ledger entry. Returns how many
+ * notifications were the event's only effect and could not be published (0 or 1).
+ */
+export async function settle(ports: RemediationPorts, record: OutcomeRecord): Promise<number> {
+  audit(ports, record);
+  const delivered = shouldNotify(record) ? await publish(ports, formatNotification(record)) : undefined;
+  await rememberEvent(ports, record, delivered === true);
+  return delivered === false && NOTIFICATION_ONLY.has(record.outcome) ? 1 : 0;
 }
 
 /** The key's identity; a port that hands over a broken object still yields its id when it has one. */

@@ -36,7 +36,19 @@ const LABELS: Readonly<Record<Outcome, string>> = {
  */
 const QUIET_ON_SWEEP: ReadonlySet<Outcome> = new Set(['not-pending', 'exempt']);
 
-/** True when a person should hear about this outcome. */
+/**
+ * Outcomes whose notification is the event's only effect (contract section 4): when it cannot be
+ * published the handler throws, once everything is decided, so the event is retried.
+ */
+export const NOTIFICATION_ONLY: ReadonlySet<Outcome> = new Set([
+  'denied-attempt',
+  'allowed',
+  'exempt',
+  'detected',
+  'not-managed',
+]);
+
+/** True when a person should hear about this outcome (without a ledger, for a sweep). */
 export function shouldNotify(record: OutcomeRecord): boolean {
   // Outside scope is another deployment's business (contract section 4): logged and counted only.
   if (record.kind === 'ignored' || record.outcome === 'out-of-scope') return false;

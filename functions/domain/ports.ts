@@ -1,5 +1,6 @@
 import type { PolicySettings } from '../shared/settings.ts';
 import type { AwsKeyRef } from './aws-key-ref.ts';
+import type { DigestNotification } from './digest.ts';
 import type { Ledger } from './ledger.ts';
 import type { ManagedKey } from './managed-key.ts';
 import type { OutcomeNotification } from './outcome-notification.ts';
@@ -68,6 +69,14 @@ export interface CckmApi {
 
 /** What asking for a synchronization job did. */
 export type SynchronizationStart = 'started' | 'already-running';
+/** What the notifier publishes: one key's message (CloudTrail event) or a sweep's digest. */
+export type Notification = OutcomeNotification | DigestNotification;
+
+/**
+ * Counters the domain reports and the handler writes as CloudWatch metrics (EMF): `LedgerErrors` (a
+ * ledger call failed), `NotificationsFailed` (a publish failed), `SilentSpokes` (per sweep with coverage).
+ */
+export type GuardMetric = 'LedgerErrors' | 'NotificationsFailed' | 'SilentSpokes';
 
 /** Everything the remediation flow touches, injected by the handler. */
 export interface RemediationPorts {
@@ -77,8 +86,18 @@ export interface RemediationPorts {
   readonly audit: (record: OutcomeRecord) => void;
   /** Writes progress and summary lines. */
   readonly progress: (message: string, fields: Readonly<Record<string, unknown>>) => void;
-  /** Publishes one notification; absent when no topic is configured. Failures must be handled inside. */
-  readonly notify?: (notification: OutcomeNotification) => Promise<void>;
+  /** Writes a warning (a ledger call that failed); progress lines when absent. */
+  readonly warn?: (message: string, fields: Readonly<Record<string, unknown>>) => void;
+  /**
+   * Publishes one notification; absent when no topic is configured. Resolving `false` (or rejecting)
+   * means it was not published; the domain counts that and, when the message was an event's only
+   * effect, makes the handler throw once everything is decided.
+   */
+  readonly notify?: (notification: Notification) => Promise<boolean>;
+  /** Remembers decisions and spoke heartbeats (contract section 7); absent without `LEDGER_TABLE`. */
+  readonly ledger?: Ledger;
+  /** Adds `value` to a counter metric. */
+  readonly metric?: (name: GuardMetric, value: number) => void;
   readonly now: () => number;
   /** Epoch ms by which every CipherTrust Manager call must have finished. */
   readonly deadline: number;
@@ -92,6 +111,4 @@ export interface RemediationPorts {
   readonly scope?: DeploymentScope;
   /** A sweep ends by starting a CCKM synchronization job for the Regions in scope (SWEEP_SYNC). */
   readonly sweepSync?: boolean;
-  /** Remembers decisions and spoke heartbeats (contract section 7); absent without LEDGER_TABLE. */
-  readonly ledger?: Ledger;
 }

@@ -1,5 +1,6 @@
 import type { Mode } from '../shared/settings.ts';
 import type { AwsKeyRef } from './aws-key-ref.ts';
+import type { Coverage } from './ledger.ts';
 import type { ManagedKey } from './managed-key.ts';
 
 /** The outcomes of contract section 4, one per key. */
@@ -59,7 +60,17 @@ export interface RemediationResult {
   readonly note?: string;
   readonly outcomes: readonly OutcomeRecord[];
   readonly summary: OutcomeSummary;
+  /** A sweep's spoke coverage (contract section 7); absent without a ledger. */
+  readonly coverage?: SweepCoverage;
+  /**
+   * Notifications that could not be published although they were their event's only effect (contract
+   * section 4); present only when some were, and then the handler throws so the event is retried.
+   */
+  readonly undelivered?: number;
 }
+
+/** Coverage as a sweep reports it: `unknown` says why it could not be computed (the ledger was unreadable). */
+export type SweepCoverage = Coverage & { readonly unknown?: string };
 
 /** Counts outcomes by name. */
 export function summarise(outcomes: readonly Pick<OutcomeRecord, 'outcome'>[]): OutcomeSummary {
@@ -116,8 +127,13 @@ export class RemediationIncompleteError extends Error {
       .slice(0, 5)
       .map((o) => `${o.key.arn ?? o.key.keyId ?? o.key.cckmId ?? 'sweep'}: ${o.reason.slice(0, 200)}`);
     const more = failed.length > shown.length ? `; and ${failed.length - shown.length} more` : '';
+    const unsent = result.undelivered
+      ? `${failed.length > 0 ? '; and ' : ''}${result.undelivered} notification(s) that were the event's only effect could not be published`
+      : '';
     super(
-      `${failed.length} of ${result.outcomes.length} key(s) failed for event ${result.eventId}; the event will be retried: ${shown.join('; ')}${more}`,
+      failed.length > 0
+        ? `${failed.length} of ${result.outcomes.length} key(s) failed for event ${result.eventId}; the event will be retried: ${shown.join('; ')}${more}${unsent}`
+        : `event ${result.eventId}: ${result.undelivered} notification(s) that were the event's only effect could not be published; the event will be retried`,
     );
     this.name = 'RemediationIncompleteError';
     this.result = result;

@@ -4,7 +4,7 @@ import type { ManagedKey } from './managed-key.ts';
 import type { RemediationPorts } from './ports.ts';
 import type { DeniedEvent, ScheduleEvent } from './remediation-event.ts';
 import { classifyEvent, describeActor } from './remediation-event.ts';
-import type { OutcomeRecord, RemediationResult } from './remediation-outcome.ts';
+import type { OutcomeRecord, RemediationResult, SweepCoverage } from './remediation-outcome.ts';
 import {
   failureReason,
   identityOfRef,
@@ -35,17 +35,20 @@ export async function remediate(input: unknown, ports: RemediationPorts): Promis
   }
   let outcomes: OutcomeRecord[];
   let note: string | undefined;
-  if (event.kind === 'denied-attempt') {
-    outcomes = [await settle(ports, deniedOutcome(event, ports))];
-  } else if (event.kind === 'schedule-key-deletion') {
-    outcomes = [await settle(ports, await scheduledKey(event, ports))];
+  let coverage: SweepCoverage | undefined;
+  let undelivered = 0;
+  if (event.kind === 'denied-attempt' || event.kind === 'schedule-key-deletion') {
+    const record =
+      event.kind === 'denied-attempt' ? deniedOutcome(event, ports) : await scheduledKey(event, ports);
+    undelivered = await settle(ports, record);
+    outcomes = [record];
   } else if (event.kind === 'heartbeat') {
     // Never a sweep, never a CipherTrust Manager call: the ledger remembers the pair.
     note = await recordHeartbeat(event, ports);
     outcomes = [];
   } else {
     note = `sweep triggered by ${event.trigger}${event.origin ? ` (${event.origin})` : ''}`;
-    outcomes = await sweep(event, ports);
+    ({ outcomes, coverage, undelivered } = await sweep(event, ports));
     const synced = await startSweepSync(event, ports);
     if (synced !== undefined) note = `${note}; ${synced}`;
   }
@@ -55,6 +58,8 @@ export async function remediate(input: unknown, ports: RemediationPorts): Promis
     ...(note === undefined ? {} : { note }),
     outcomes,
     summary: summarise(outcomes),
+    ...(coverage === undefined ? {} : { coverage }),
+    ...(undelivered > 0 ? { undelivered } : {}),
   };
   ports.progress('remediation summary', {
     eventId: result.eventId,
@@ -66,9 +71,14 @@ export async function remediate(input: unknown, ports: RemediationPorts): Promis
   return result;
 }
 
-/** Throws RemediationIncompleteError when any key failed, so the event is retried. */
+/**
+ * Throws RemediationIncompleteError when any key failed, or when a notification that was the event's
+ * only effect could not be published, so the event is retried.
+ */
 export function assertComplete(result: RemediationResult): void {
-  if ((result.summary.failed ?? 0) > 0) throw new RemediationIncompleteError(result);
+  if ((result.summary.failed ?? 0) > 0 || (result.undelivered ?? 0) > 0) {
+    throw new RemediationIncompleteError(result);
+  }
 }
 
 function deniedOutcome(event: DeniedEvent, ports: RemediationPorts): OutcomeRecord {

@@ -5,22 +5,32 @@ import {
   outcome,
   outOfTime,
   safeIdentity,
-  settle,
 } from './key-action.ts';
 import type { ManagedKey } from './managed-key.ts';
 import type { RemediationPorts } from './ports.ts';
 import type { SweepEvent } from './remediation-event.ts';
-import type { KeyIdentity, Outcome, OutcomeRecord } from './remediation-outcome.ts';
+import type { KeyIdentity, Outcome, OutcomeRecord, SweepCoverage } from './remediation-outcome.ts';
 import { failureReason, summarise } from './remediation-outcome.ts';
 import { EVERYWHERE, inScope, scopedRegions } from './scope.ts';
+import { recall, type SweepMemory } from './sweep-memory.ts';
 
 /** The sweep: list every key CCKM shows pending deletion, then act on each, a bounded number at once. */
 
 export const DEFAULT_CONCURRENCY = 8;
 export const DEFAULT_PROGRESS_EVERY = 100;
 
-/** Lists, then decides every listed key; a listing cut short adds one `failed` outcome. */
-export async function sweep(event: SweepEvent, ports: RemediationPorts): Promise<OutcomeRecord[]> {
+/** What a sweep returns: one outcome per key, coverage with a ledger, and undelivered notifications. */
+export interface SweepResult {
+  readonly outcomes: OutcomeRecord[];
+  readonly coverage?: SweepCoverage;
+  readonly undelivered: number;
+}
+
+/**
+ * Lists, reads the ledger, then decides every listed key; a listing cut short adds one `failed` outcome.
+ * Ends with one digest and the ledger's write-back.
+ */
+export async function sweep(event: SweepEvent, ports: RemediationPorts): Promise<SweepResult> {
   const context: OutcomeContext = {
     actor: 'sweep',
     eventId: event.eventId,
@@ -30,6 +40,7 @@ export async function sweep(event: SweepEvent, ports: RemediationPorts): Promise
   };
   const started = ports.now();
   const { keys, failure, outOfScope } = await listAll(event, ports);
+  const memory = await recall(keys, event, ports);
   ports.progress('sweep started', {
     eventId: event.eventId,
     keys: keys.length,
@@ -39,22 +50,23 @@ export async function sweep(event: SweepEvent, ports: RemediationPorts): Promise
   });
   const progress = progressCounter(event, ports, keys.length);
   const outcomes = await mapBounded(keys, ports.concurrency ?? DEFAULT_CONCURRENCY, async (listedKey) =>
-    progress(await settle(ports, await sweptKey(listedKey, context, ports))),
+    progress(memory.settle(await sweptKey(listedKey, context, ports, memory))),
   );
   if (failure) {
     const reason = failureReason(
       `listing keys pending deletion failed after ${keys.length} key(s)`,
       failure.error,
     );
-    outcomes.push(await settle(ports, outcome(context, { aliases: [] }, 'failed', reason)));
+    outcomes.push(memory.settle(outcome(context, { aliases: [] }, 'failed', reason)));
   }
+  const told = await memory.finish(outcomes);
   ports.progress('sweep finished', {
     eventId: event.eventId,
     keys: keys.length,
     summary: summarise(outcomes),
     durationMs: ports.now() - started,
   });
-  return outcomes;
+  return { outcomes, ...told };
 }
 
 /**
@@ -119,9 +131,13 @@ async function sweptKey(
   listed: ManagedKey,
   sweepContext: OutcomeContext,
   ports: RemediationPorts,
+  memory: SweepMemory,
 ): Promise<OutcomeRecord> {
   const fallback: KeyIdentity = safeIdentity(listed);
   const context: OutcomeContext = { ...sweepContext, deletionDate: listed.deletionDate };
+  // An earlier allowed deletion stands until its date: no cancel, whoever lists the key now.
+  const honoured = memory.honoured(listed);
+  if (honoured !== undefined) return outcome(context, fallback, 'allowed', honoured);
   if (outOfTime(ports)) return outcome(context, fallback, 'failed', OUT_OF_TIME_REASON);
   // No fresh read per key: the listing is seconds old, and a key that stopped being pending since
   // (another guard, a person) makes the cancel answer not-pending, which is the same outcome. This

@@ -197,6 +197,36 @@ export function parseReachConfig(env: Env): ReachConfig {
   });
 }
 
+export const ledgerSchema = z.object({
+  LEDGER_TABLE: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      // DynamoDB's own rule for a table name.
+      if (!/^[A-Za-z0-9_.-]{3,255}$/.test(v.trim())) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'LEDGER_TABLE must be a DynamoDB table name: 3 to 255 of A-Z a-z 0-9 _ . -',
+        });
+        return z.NEVER;
+      }
+      return v.trim();
+    }),
+});
+
+export interface LedgerConfig {
+  /** The ledger table (contract section 7); undefined: no memory between events. */
+  readonly tableName: string | undefined;
+}
+
+/** Parses `LEDGER_TABLE`; throws ConfigError naming it when it is no table name. */
+export function parseLedgerConfig(env: Env): LedgerConfig {
+  const r = ledgerSchema.safeParse(env);
+  if (!r.success) fail(r.error);
+  return Object.freeze({ tableName: r.data.LEDGER_TABLE });
+}
+
 /** The outcome of parsing once at load: the value, or the error to throw at every invocation. */
 export type Loaded<T> =
   | { readonly ok: true; readonly value: T }
@@ -220,6 +250,8 @@ export function requireConfig<T>(loaded: Loaded<T>): T {
 export const connection: Loaded<ConnectionConfig> = load(parseConnectionConfig);
 /** Remediation policy of this container, parsed at module load. */
 export const policy: Loaded<PolicyConfig> = load(parsePolicyConfig);
+/** Ledger configuration of this container, parsed at module load. */
+export const ledgerConfig: Loaded<LedgerConfig> = load(parseLedgerConfig);
 
 /** Scope and SWEEP_SYNC of this container, parsed at module load (both functions read the scope). */
 export const reach: Loaded<ReachConfig> = load(parseReachConfig);

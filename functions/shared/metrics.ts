@@ -1,6 +1,13 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metricsNamespace } from './config.ts';
-import { OUTCOME_DIMENSION, OUTCOME_METRIC, SERVICE_NAME } from './telemetry.ts';
+import {
+  LEDGER_ERRORS_METRIC,
+  NOTIFICATIONS_FAILED_METRIC,
+  OUTCOME_DIMENSION,
+  OUTCOME_METRIC,
+  SERVICE_NAME,
+  SILENT_SPOKES_METRIC,
+} from './telemetry.ts';
 
 /**
  * CloudWatch metrics in Embedded Metric Format. The dashboard (infra `OUTCOME_METRIC`) reads metric
@@ -32,4 +39,20 @@ export function recordOutcomes(
   // Also keeps the middleware's flush from warning about an empty buffer on ignored events.
   target.addDimension('kind', eventKind);
   target.addMetric(EVENT_METRIC, MetricUnit.Count, 1);
+}
+
+/** The counters the remediation domain reports, by the names its port uses. */
+const GUARD_METRICS = {
+  LedgerErrors: LEDGER_ERRORS_METRIC,
+  NotificationsFailed: NOTIFICATIONS_FAILED_METRIC,
+  SilentSpokes: SILENT_SPOKES_METRIC,
+} as const;
+
+/**
+ * Emits one datapoint of a guard counter (`LedgerErrors`, `NotificationsFailed`, `SilentSpokes`) with only
+ * the `service` dimension, on its own EMF line, so the alarms read it whatever the event kind was.
+ */
+export function recordGuardMetric(target: Metrics, name: keyof typeof GUARD_METRICS, value: number): void {
+  const single = target.singleMetric();
+  single.addMetric(GUARD_METRICS[name], MetricUnit.Count, value);
 }

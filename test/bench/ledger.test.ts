@@ -49,8 +49,26 @@ describe('bench ledger', () => {
     expect(dynamo.calls()).toEqual({ PutItem: 1, BatchGetItem: 2 });
   });
 
-  it('gives a sweep no ledger while none is set up', async () => {
-    expect(await startSweepLedger(undefined)).toBeUndefined();
+  it('gives a sweep no ledger when told to run without one', async () => {
+    expect(await startSweepLedger(null)).toBeUndefined();
+  });
+
+  it('gives every sweep the ledger table as the stack defines it, by default', async () => {
+    const ledger = await startSweepLedger();
+    dynamo = ledger?.dynamo;
+    expect(ledger?.env).toEqual({
+      LEDGER_TABLE: 'cckm-deletion-guard-ledger',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo?.endpoint,
+    });
+    const client = new DynamoDBClient({ endpoint: dynamo!.endpoint, region: 'us-east-1', credentials });
+    await client.send(
+      new PutItemCommand({
+        TableName: 'cckm-deletion-guard-ledger',
+        Item: { pk: { S: 'KEY#arn' }, sk: { S: 'SCHEDULE' } },
+      }),
+    );
+    client.destroy();
+    expect(dynamo?.calls()).toEqual({ PutItem: 1 });
   });
 
   it('gives a sweep the table and endpoint, with the setup calls not counted', async () => {

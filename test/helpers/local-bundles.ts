@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { FUNCTION_ENTRIES, type FunctionName } from '../../infra/bundling.ts';
 import { fromProxyResult, matchRoute, toApiGatewayEvent } from '../../local/api-gateway.ts';
+import type { LocalDynamoDb } from '../../local/aws/dynamodb.ts';
 import { buildBundle } from '../../local/build-bundles.ts';
 import type { FunctionHost } from '../../local/function-host.ts';
 
@@ -61,6 +62,11 @@ export async function callApi(
     body: JSON.parse(response.body) as Record<string, unknown>,
     ms: Date.now() - started,
   };
+}
+
+/** The remediation function's environment for a ledger in a local dynalite (`startLocalDynamoDb()`). */
+export function ledgerEnv(dynamo: LocalDynamoDb): Record<string, string> {
+  return { LEDGER_TABLE: dynamo.tableName, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint };
 }
 
 /** Closes what an integration suite started (hosts, simulator, stand-ins) and removes the test bundles. */

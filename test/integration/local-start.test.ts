@@ -118,6 +118,17 @@ describe('npm start', () => {
     ]);
   });
 
+  it('runs the remediation with the ledger in dynalite: a sweep reports coverage', async () => {
+    expect(run.out()).toMatch(/Ledger \(dynalite, in memory\)\s+http:\/\/127\.0\.0\.1:\d+\s+table /);
+    const r = await fetch(`${url}/events`, {
+      method: 'POST',
+      body: readFileSync('local/events/sweep.json', 'utf8'),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ kind: 'sweep', coverage: { expected: 0, silent: [] } });
+  });
+
   it('stops cleanly on SIGTERM', async () => {
     run.child.kill('SIGTERM');
     expect(await exitOf(run.child)).toBe(0);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/aws/dynamodb.ts';
 import { type AwsStandIns, startAwsStandIns } from '../../local/aws/index.ts';
 import { FunctionError, type FunctionHost, startFunctionHost } from '../../local/function-host.ts';
 import { FUNCTION_TIMEOUT_MS } from '../../local/local-stack.ts';
@@ -11,7 +12,7 @@ import {
   stableUuid,
   startSimulator,
 } from '../../local/simulator/index.ts';
-import { buildTestBundle, stopAll } from '../helpers/local-bundles.ts';
+import { buildTestBundle, ledgerEnv, stopAll } from '../helpers/local-bundles.ts';
 
 /*
  * The real remediate-deletion bundle (built as deployed) against the CipherTrust Manager simulator
@@ -35,6 +36,8 @@ const CANCEL = '/api/v1/cckm/aws/keys/*/cancel-deletion';
 
 let sim: Simulator;
 let aws: AwsStandIns;
+/** One dynalite per container: each test starts with an empty ledger. */
+const ledgers: LocalDynamoDb[] = [];
 let bundle: string;
 let topicArn: string;
 const output: string[] = [];
@@ -61,11 +64,14 @@ const scheduleEventFor = (arn: string): Record<string, unknown> => {
 };
 
 const container = async (env: Record<string, string> = {}): Promise<FunctionHost> => {
+  const dynamo = await startLocalDynamoDb();
+  ledgers.push(dynamo);
   const host = await startFunctionHost(bundle, {
     functionName: 'remediate-deletion',
     timeoutMs: FUNCTION_TIMEOUT_MS['remediate-deletion'],
     env: {
       ...aws.env(),
+      ...ledgerEnv(dynamo),
       CCKM_URL: sim.url,
       CCKM_SECRET_ID: SECRET_ID,
       NOTIFY_TOPIC_ARN: topicArn,
@@ -95,7 +101,7 @@ describe('remediate-deletion bundle against the simulator', () => {
     bundle = await buildTestBundle('remediate-deletion');
   }, 60_000);
 
-  afterAll(() => stopAll(hosts, sim, aws));
+  afterAll(() => stopAll(hosts, sim, aws, ...ledgers));
 
   beforeEach(() => {
     sim.reset();
@@ -220,7 +226,10 @@ describe('remediate-deletion bundle against the simulator', () => {
     expect(sim.keys.aws(payments.id)?.KeyState).toBe('PendingDeletion');
     expect(sim.keys.aws(sim.keys.byName('ledger').id)?.KeyState).toBe('Disabled');
     expect(sim.keys.aws(sim.keys.byName('global-primary').id)?.KeyState).toBe('Disabled');
-    expect(aws.sns.messages.map((m) => JSON.parse(m.message).outcome)).toContain('failed');
+    // One digest for the sweep, led by the key that failed.
+    expect(aws.sns.messages).toHaveLength(1);
+    expect(aws.sns.messages[0]!.subject).toMatch(/^CCKM Deletion Guard sweep: 1 failed, \d+ cancelled/);
+    expect(JSON.parse(aws.sns.messages[0]!.message).items[0]).toMatchObject({ outcome: 'failed' });
   });
 
   it('still cancels when SNS is failing', async () => {

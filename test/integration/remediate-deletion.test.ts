@@ -209,8 +209,13 @@ describe('remediation against the simulator', () => {
     );
     expect(sim.keys.aws(sim.keys.byName('sandbox').id)?.KeyState).toBe('PendingDeletion');
     expect(sim.keys.aws(sim.keys.byName('global-primary').id)?.KeyState).toBe('Disabled');
-    expect(aws.sns.messages).toHaveLength(BULK + 4);
-    expect(aws.sns.messages.every((m) => m.subject?.startsWith('KMS key deletion cancelled: '))).toBe(true);
+    // One digest for the whole sweep, quiet about the exempt key.
+    expect(aws.sns.messages).toHaveLength(1);
+    expect(aws.sns.messages[0]!.subject).toBe(`CCKM Deletion Guard sweep: ${BULK + 4} cancelled`);
+    expect(JSON.parse(aws.sns.messages[0]!.message)).toMatchObject({
+      counts: { cancelled: BULK + 4, exempt: 1 },
+      newCounts: { cancelled: BULK + 4 },
+    });
   });
 
   it('in detect mode sends no state-changing request and says what would have happened', async () => {

@@ -39,6 +39,19 @@ function emfOutcomes(): Record<string, number> {
   return counts;
 }
 
+/** The sum of a guard counter (`LedgerErrors`, `NotificationsFailed`, ...) over the EMF lines, service dimension only. */
+function guardMetric(name: string): number | undefined {
+  let sum: number | undefined;
+  for (const l of output.lines()) {
+    const aws = l._aws as { CloudWatchMetrics?: { Dimensions: string[][] }[] } | undefined;
+    const cw = aws?.CloudWatchMetrics?.[0];
+    if (!cw || typeof l[name] !== 'number') continue;
+    expect(cw.Dimensions).toEqual([['service']]);
+    sum = (sum ?? 0) + (l[name] as number);
+  }
+  return sum;
+}
+
 function context(remainingMs = 60_000): Context {
   return lambdaContext(remainingMs, { functionName: 'remediate-deletion' });
 }
@@ -114,7 +127,10 @@ describe('remediate-deletion handler', () => {
       TopicArn: TOPIC,
       Subject: 'KMS key deletion cancelled: alias/payments (111122223333 us-west-2)',
       Message: expect.stringContaining('"outcome": "cancelled"'),
-      MessageAttributes: { outcome: { DataType: 'String', StringValue: 'cancelled' } },
+      MessageAttributes: {
+        outcome: { DataType: 'String', StringValue: 'cancelled' },
+        kind: { DataType: 'String', StringValue: 'key' },
+      },
     });
   });
 
@@ -152,7 +168,12 @@ describe('remediate-deletion handler', () => {
       /^1 of 3 key\(s\) failed for event 53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa; the event will be retried: .*cancel-deletion failed: UpstreamError: CipherTrust Manager answered 503/,
     );
     expect(auditLines().map((l) => l.outcome)).toEqual(['cancelled', 'failed', 'cancelled']);
-    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 3);
+    // One digest for the sweep, led by the failure.
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
+      Subject: 'CCKM Deletion Guard sweep: 1 failed, 2 cancelled',
+      MessageAttributes: expect.objectContaining({ outcome: { DataType: 'String', StringValue: 'failed' } }),
+    });
     expect(emfOutcomes()).toEqual({ cancelled: 2, failed: 1 });
   });
 
@@ -179,11 +200,26 @@ describe('remediate-deletion handler', () => {
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
     expect(output.lines()).toContainEqual(
       expect.objectContaining({
-        level: 'WARN',
+        level: 'ERROR',
         message: 'notification failed',
         errorMessage: 'SNS is throttling',
       }),
     );
+    expect(guardMetric('NotificationsFailed')).toBe(1);
+  });
+
+  it('throws after deciding when a notification was the only effect and could not be published', async () => {
+    sns.on(PublishCommand).rejects(new Error('SNS is throttling'));
+    const fake = new FakeCm([key()]);
+    await expect(
+      handlerWith(fake, { mode: 'detect', notifyTopicArn: TOPIC })(
+        fixture('schedule-single-region'),
+        context(),
+      ),
+    ).rejects.toThrow(/notification\(s\) that were the event's only effect could not be published/);
+    expect(auditLines().map((l) => l.outcome)).toEqual(['detected']);
+    expect(emfOutcomes()).toEqual({ detected: 1 });
+    expect(guardMetric('NotificationsFailed')).toBe(1);
   });
 
   it('in detect mode makes no state-changing call and says what would have happened', async () => {
@@ -197,7 +233,10 @@ describe('remediate-deletion handler', () => {
     expect(result.outcomes[0]?.reason).toBe(
       'detect mode: would cancel the deletion (the key would stay disabled)',
     );
-    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 3);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
+      Subject: 'CCKM Deletion Guard sweep (detect mode): 3 detected',
+    });
   });
 
   it('sweeps many keys over several pages with at most 8 CipherTrust Manager calls in flight', async () => {
@@ -292,7 +331,7 @@ describe('remediate-deletion handler', () => {
       AuthenticationError.name,
     );
     const published = sns.commandCalls(PublishCommand).map((c) => JSON.stringify(c.args[0].input));
-    expect(published).toHaveLength(2);
+    expect(published).toHaveLength(1);
     for (const text of [output.text(), ...published]) {
       expect(text).not.toContain(SECRET_TOKEN);
       expect(text).not.toContain(SECRET_PASSWORD);

@@ -57,7 +57,8 @@ async function run(
     audit: (r) => audit.push(r),
     progress: (message, fields) => progress.push({ message, fields }),
     notify: async (n) => {
-      notes.push(n);
+      notes.push(n as OutcomeNotification);
+      return true;
     },
     now: () => 1_000_000,
     deadline: extra.deadline ?? 1_000_000 + 60_000,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseConnectionConfig, parsePolicyConfig, requireConfig } from '../../../functions/shared/config.ts';
+import {
+  parseConnectionConfig,
+  parseLedgerConfig,
+  parsePolicyConfig,
+  requireConfig,
+} from '../../../functions/shared/config.ts';
 import { ConfigError } from '../../../functions/shared/errors.ts';
 
 const base = { CCKM_URL: 'https://cm.example.com', CCKM_SECRET_ID: 'cckm/deletion-guard' };
@@ -106,6 +111,23 @@ describe('parsePolicyConfig', () => {
   ])('refuses %j with an error naming %s', (env, expected) => {
     expect(configError(() => parsePolicyConfig(env)).message).toContain(expected);
   });
+});
+
+describe('parseLedgerConfig', () => {
+  it('has no ledger when LEDGER_TABLE is absent or empty, and takes a table name as given', () => {
+    expect(parseLedgerConfig({})).toEqual({ tableName: undefined });
+    expect(parseLedgerConfig({ LEDGER_TABLE: ' ' })).toEqual({ tableName: undefined });
+    expect(parseLedgerConfig({ LEDGER_TABLE: 'Guard-Ledger_1.a' })).toEqual({
+      tableName: 'Guard-Ledger_1.a',
+    });
+  });
+
+  it.each(['ab', 'a b c', 'arn:aws:dynamodb:us-east-1:111122223333:table/x', 'x'.repeat(256)])(
+    'refuses LEDGER_TABLE=%s with an error naming it',
+    (value) => {
+      expect(configError(() => parseLedgerConfig({ LEDGER_TABLE: value })).message).toContain('LEDGER_TABLE');
+    },
+  );
 });
 
 describe('requireConfig', () => {
