@@ -37,12 +37,12 @@ const listSchema = z.looseObject({
   resources: z.array(z.unknown()).nullable(),
 });
 
-/** AWS's text when a cancel meets a key that is not pending deletion, however CM wraps it. */
+/**
+ * AWS's text when a cancel meets a key that is not pending deletion, however CM wraps it. Only these
+ * words: a refusal saying the key *is* pending deletion (or pending import) is a failure.
+ */
 export function isNotPendingDetail(detail: CmErrorDetail): boolean {
-  const text = `${detail.codeDesc ?? ''} ${detail.cmMessage ?? ''}`;
-  return (
-    /is not pending deletion/i.test(text) || (/KMSInvalidStateException/i.test(text) && /pending/i.test(text))
-  );
+  return /\bis not pending deletion\b/i.test(`${detail.codeDesc ?? ''} ${detail.cmMessage ?? ''}`);
 }
 
 function failure(response: CmResponse, label: string): UpstreamError {

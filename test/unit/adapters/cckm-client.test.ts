@@ -803,7 +803,7 @@ describe('cancelDeletion and enableKey', () => {
       500,
       {
         codeDesc: 'NCERRInternalServerError',
-        message: 'KMSInvalidStateException: Key state is Enabled, not pending',
+        message: 'KMSInvalidStateException: k is not pending deletion',
       },
     ],
     [200, { codeDesc: 'NCERRCryptoOperationFailed: ... is not pending deletion.' }],
@@ -812,6 +812,17 @@ describe('cancelDeletion and enableKey', () => {
     interceptTokens(h.pool, JWT);
     interceptCancel(status, body);
     await expect(h.client.cancelDeletion(CCKM_ID)).resolves.toEqual({ outcome: 'not-pending' });
+  });
+
+  it.each([
+    ['is pending deletion', 'KMSInvalidStateException: arn:aws:kms:eu-west-1:1:key/k is pending deletion.'],
+    ['is pending import', 'KMSInvalidStateException: arn:aws:kms:eu-west-1:1:key/k is pending import.'],
+    ['names a state', 'KMSInvalidStateException: Key state is Enabled, not pending'],
+  ])('reads a KMSInvalidStateException that %s as a failure, not as not-pending', async (_what, message) => {
+    setup();
+    interceptTokens(h.pool, JWT);
+    interceptCancel(400, { codeDesc: 'NCERRBadRequest', message });
+    await expect(h.client.cancelDeletion(CCKM_ID)).rejects.toBeInstanceOf(UpstreamError);
   });
 
   it('does not read an unrelated failure as not-pending', async () => {

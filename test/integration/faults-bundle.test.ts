@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type AwsStandIns, startAwsStandIns } from '../../local/aws/index.ts';
+import { FunctionError, type FunctionHost, startFunctionHost } from '../../local/function-host.ts';
+import { FUNCTION_TIMEOUT_MS } from '../../local/local-stack.ts';
+import { generateSimulatorTls, type Simulator, startSimulator } from '../../local/simulator/index.ts';
+import { buildTestBundle, callApi, stopAll } from '../helpers/local-bundles.ts';
+
+/*
+ * Issue 10: the real bundles (built as deployed) against the CipherTrust Manager simulator, each
+ * case driving one fault across the wire and checking that the answer, the outcome and what reached
+ * CipherTrust Manager tell the truth.
+ */
+
+interface Result {
+  kind: string;
+  outcomes: { outcome: string; reason: string; key: { cckmId?: string; arn?: string } }[];
+  summary: Record<string, number>;
+}
+interface AuditLine {
+  outcome: string;
+  reason: string;
+  cckmId?: string;
+  arn?: string;
+}
+
+const SECRET_ID = 'cckm/deletion-guard';
+const KEY = '/api/v1/cckm/aws/keys/*';
+const LIST = '/api/v1/cckm/aws/keys';
+const CANCEL = '/api/v1/cckm/aws/keys/*/cancel-deletion';
+const ENABLE = '/api/v1/cckm/aws/keys/*/enable';
+
+let sim: Simulator;
+let aws: AwsStandIns;
+let apiBundle: string;
+let remediateBundle: string;
+let topicArn: string;
+const output: string[] = [];
+const hosts: FunctionHost[] = [];
+
+const idOf = (name: string): string => sim.keys.byName(name).id;
+const cancelPath = (id: string): string => `/keys/${encodeURIComponent(id)}/cancel-deletion`;
+const statuses = (glob: string, method?: string): number[] =>
+  sim.requestsTo(glob, method).map((e) => e.status);
+
+const sample = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(`local/events/${name}.json`, 'utf8')) as Record<string, unknown>;
+
+const env = (extra: Record<string, string>): Record<string, string> => ({
+  ...aws.env(),
+  CCKM_URL: sim.url,
+  CCKM_SECRET_ID: SECRET_ID,
+  POWERTOOLS_LOG_LEVEL: 'DEBUG',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  ...extra,
+});
+
+const start = async (bundle: string, functionName: string, extra: Record<string, string> = {}) => {
+  const host = await startFunctionHost(bundle, {
+    functionName,
+    timeoutMs: FUNCTION_TIMEOUT_MS[functionName as keyof typeof FUNCTION_TIMEOUT_MS],
+    env: env(extra),
+    onOutput: (chunk) => output.push(chunk),
+  });
+  hosts.push(host);
+  return host;
+};
+const api = (extra: Record<string, string> = {}) => start(apiBundle, 'cancel-deletion', extra);
+const remediation = (extra: Record<string, string> = {}) =>
+  start(remediateBundle, 'remediate-deletion', { NOTIFY_TOPIC_ARN: topicArn, ...extra });
+
+/** The audit lines ("remediation outcome") written since `from` (an index into `output`). */
+const auditSince = (from: number): AuditLine[] =>
+  output
+    .slice(from)
+    .join('')
+    .split('\n')
+    .filter((line) => line.includes('"remediation outcome"'))
+    .map((line) => JSON.parse(line) as AuditLine);
+
+/** Invokes, and returns the result or the error the function threw. */
+const invoke = async (fn: FunctionHost, event: unknown): Promise<Result | FunctionError> =>
+  fn.invoke<Result>(event).catch((e: unknown) => {
+    if (e instanceof FunctionError) return e;
+    throw e;
+  });
+
+describe('faults across the wire (issue 10), real bundles against the simulator', () => {
+  beforeAll(async () => {
+    sim = await startSimulator({ tls: await generateSimulatorTls() });
+    aws = await startAwsStandIns();
+    [apiBundle, remediateBundle] = await Promise.all([
+      buildTestBundle('cancel-deletion'),
+      buildTestBundle('remediate-deletion'),
+    ]);
+  }, 90_000);
+
+  afterAll(() => stopAll(hosts, sim, aws));
+
+  beforeEach(() => {
+    sim.reset();
+    aws.reset();
+    topicArn = aws.sns.createTopic('deletion-guard');
+    aws.secrets.put(SECRET_ID, { refresh_token: sim.credentials.refreshToken, ca_cert: sim.caPem });
+  });
+
+  describe('defect 3: only "is not pending deletion" means not pending', () => {
+    it.each([
+      ['is pending deletion', '{arn} is pending deletion.'],
+      ['is pending import', '{arn} is pending import.'],
+    ])('answers 502 when KMS refuses the cancel saying the key %s', async (_label, text) => {
+      const fn = await api();
+      sim.faults.refuseCancelNext(1, text);
+      const r = await callApi(fn, 'POST', cancelPath(idOf('payments')));
+      expect(r.status).toBe(502);
+      expect(r.body).toMatchObject({ error: 'BadGateway' });
+      expect(statuses(CANCEL, 'POST')).toEqual([400]);
+      sim.faults.assertAllConsumed();
+    });
+
+    it('reports the event failed (not not-pending) when the refusal says the key is pending deletion', async () => {
+      const fn = await remediation();
+      sim.faults.refuseCancelNext(1, '{arn} is pending deletion.');
+      const from = output.length;
+      const result = await invoke(fn, sample('schedule-key-deletion'));
+      expect(result).toBeInstanceOf(FunctionError);
+      expect(auditSince(from).map((a) => a.outcome)).toEqual(['failed']);
+      expect(sim.keys.aws(idOf('ledger'))?.KeyState).toBe('PendingDeletion');
+    });
+  });
+});
