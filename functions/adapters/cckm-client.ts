@@ -99,6 +99,17 @@ function readKeyAnswer(
   throw failure(response, label);
 }
 
+/** CCKM ids are UUIDs: compared without regard to case. */
+function sameId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** The key record an action answered with, when it is one and about the key asked for. */
+function ownRecord(json: unknown, id: string): ManagedKey | undefined {
+  const key = managedKeyOf(json);
+  return key && sameId(key.cckmId, id) ? key : undefined;
+}
+
 /** The one match, undefined for none, UpstreamError when CCKM holds several records or more than it sent. */
 function single(matches: readonly CckmRecord[], incomplete: boolean, what: string): CckmRecord | undefined {
   if (!incomplete && matches.length <= 1) return matches[0];
@@ -193,6 +204,8 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
       const { response, label } = await keyCall(id, 'read', options);
       const key = managedKeyOf(okJson(response, label));
       if (!key) throw malformed(label, 'a malformed key record', response);
+      // A cancel goes to the id CCKM names: an answer about another key must not redirect it.
+      if (!sameId(key.cckmId, id)) throw malformed(label, 'the record of another key', response);
       return key;
     },
 
@@ -236,13 +249,13 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
       const answer = await keyCall(id, 'cancel-deletion', options);
       if (answer === 'not-pending') return { outcome: 'not-pending' };
       // The docs say the answer is the key record, but that was never seen: a 2xx is the cancel.
-      const key = managedKeyOf(answer.response.json);
+      const key = ownRecord(answer.response.json, id);
       return key ? { outcome: 'cancelled', key } : { outcome: 'cancelled' };
     },
 
     async enableKey(id, options) {
       const { response } = await keyCall(id, 'enable', options);
-      return managedKeyOf(response.json);
+      return ownRecord(response.json, id);
     },
 
     stats: session.stats,

@@ -128,4 +128,17 @@ describe('faults across the wire (issue 10), real bundles against the simulator'
       expect(sim.keys.aws(idOf('ledger'))?.KeyState).toBe('PendingDeletion');
     });
   });
+
+  describe("defect 10: getKey checks the answer's id", () => {
+    it('answers 502 and cancels nothing when CCKM answers the key read with another id', async () => {
+      const fn = await api();
+      sim.faults.tamperNext(1, 'other-id', { method: 'GET', path: KEY });
+      const r = await callApi(fn, 'POST', cancelPath(idOf('payments')));
+      expect(r.status).toBe(502);
+      expect(r.body).toMatchObject({ error: 'BadGateway' });
+      expect(String(r.body.message)).toContain('another key');
+      expect(sim.requestsTo(CANCEL)).toHaveLength(0);
+      expect(sim.keys.aws(idOf('payments'))?.KeyState).toBe('PendingDeletion');
+    });
+  });
 });
