@@ -14,11 +14,12 @@ import {
   detailOf,
   isCmFailure,
   networkErrorOf,
-  scrubDetail,
   sendOnce,
+  tokenEndpointDetailOf,
   upstreamErrorOf,
 } from './cm-http.ts';
 import { type CckmSecret, createSecretSource } from './credentials.ts';
+import { createRedactor, type Redactor } from './redact.ts';
 import {
   DEFAULT_RETRY_POLICY,
   isRetryableNetworkError,
@@ -83,7 +84,7 @@ const grantSchema = z.looseObject({
   duration: z.number().positive().optional().catch(undefined),
 });
 
-/** The secret values a token request sends, so CM's answer to it can be scrubbed of them. */
+/** The credential values of a secret, so CM's answers can be scrubbed of them. */
 function credentialValues(secret: CckmSecret): string[] {
   const c = secret.credential;
   return c.type === 'refresh_token' ? [c.refreshToken] : c.type === 'password' ? [c.password] : [c.token];
@@ -114,6 +115,34 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
   );
   const tokens = createTokenProvider(mint, now);
 
+  // Built only when a failure must be described, and kept for the next one with the same secret and JWT.
+  let redaction: { secret: CckmSecret; bearer: string | undefined; redact: Redactor } | undefined;
+  function redactorFor(secret: CckmSecret, bearer: string | undefined): Redactor {
+    if (redaction?.secret !== secret || redaction.bearer !== bearer) {
+      redaction = { secret, bearer, redact: createRedactor([...credentialValues(secret), bearer]) };
+    }
+    return redaction.redact;
+  }
+
+  /**
+   * A failed answer with its detail attached, scrubbed once, before anything reads it: the token
+   * endpoint's text is never copied (status and codeDesc name only), any other answer's text is
+   * redacted of the secret's credential and the JWT it was sent with.
+   */
+  function withDetail(
+    response: CmResponse,
+    request: CmRequest,
+    secret: CckmSecret,
+    bearer: string | undefined,
+  ): CmResponse {
+    if (!isCmFailure(response)) return response;
+    const tokenEndpoint = request.path === TOKENS_PATH || bearer === undefined;
+    const detail = tokenEndpoint
+      ? tokenEndpointDetailOf(response)
+      : detailOf(response, redactorFor(secret, bearer));
+    return { ...response, detail };
+  }
+
   function budgetEnd(options: CallOptions | undefined): number {
     const own = now() + config.timeoutMs;
     const deadline = options?.deadline;
@@ -142,7 +171,12 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
         const started = performance.now();
         let response: CmResponse;
         try {
-          response = await sendOnce(dispatcher, origin, request, bearer, signal);
+          response = withDetail(
+            await sendOnce(dispatcher, origin, request, bearer, signal),
+            request,
+            secret,
+            bearer,
+          );
         } catch (error) {
           if (error instanceof AppError || signal.aborted) throw error;
           const wrapped = networkErrorOf(error, label);
@@ -191,7 +225,7 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
   ): Promise<TokenGrant> {
     const label = `POST ${TOKENS_PATH}`;
     const response = await send(secret, { method: 'POST', path: TOKENS_PATH, body }, undefined, label, end);
-    const detail = scrubDetail(detailOf(response), credentialValues(secret));
+    const detail = detailOf(response);
     if (response.status === 401 || response.status === 403) {
       throw new AuthenticationError(
         `CipherTrust Manager refused the credentials in secret ${config.secretId} (${[detail.status, detail.codeDesc].filter(Boolean).join(' ')})`,

@@ -259,7 +259,7 @@ describe('tokens', () => {
     await expect(h.client.getKey(CCKM_ID)).rejects.toThrow(/without a usable jwt/);
   });
 
-  it('scrubs a credential that CM echoes in a refused grant from the error', async () => {
+  it('copies no text from a refused grant into the error: status and codeDesc name only', async () => {
     setup({ secret: { username: 'guard', password: PASSWORD } });
     h.pool.intercept({ path: '/api/v1/auth/tokens', method: 'POST' }).reply(401, {
       codeDesc: `NCERRUnauthorizedAccess: bad password ${PASSWORD}`,
@@ -271,11 +271,11 @@ describe('tokens', () => {
     )) as AuthenticationError;
     expect(error).toBeInstanceOf(AuthenticationError);
     expect(JSON.stringify({ message: error.message, detail: error.detail })).not.toContain(PASSWORD);
-    expect(error.detail.codeDesc).toBe('NCERRUnauthorizedAccess');
-    expect(error.detail.cmMessage).toContain('[redacted]');
+    expect(error.detail).toEqual({ status: 401, codeDesc: 'NCERRUnauthorizedAccess' });
+    expect(error.message).not.toContain('not found');
   });
 
-  it('scrubs the refresh token that CM echoes in a failed grant from the error', async () => {
+  it('copies no text from a failed grant, however it is cut, on any status', async () => {
     setup();
     h.pool.intercept({ path: '/api/v1/auth/tokens', method: 'POST' }).reply(500, {
       codeDesc: 'NCERRInternalServerError',
@@ -286,8 +286,22 @@ describe('tokens', () => {
       (e: unknown) => e,
     )) as UpstreamError;
     expect(error).toBeInstanceOf(UpstreamError);
-    expect(error.message).toContain('cannot parse refresh_token [redacted]');
+    expect(error.detail).toEqual({ status: 500, codeDesc: 'NCERRInternalServerError' });
+    expect(error.message).not.toContain('cannot parse');
     expect(JSON.stringify({ message: error.message, detail: error.detail })).not.toContain(REFRESH_TOKEN);
+  });
+
+  it('redacts a JWT and credential echoed by a key call before clipping, in raw and JSON-escaped forms', async () => {
+    setup();
+    interceptTokens(h.pool, JWT);
+    const echo = `${'x'.repeat(400)} Authorization: Bearer ${JWT} body ${JSON.stringify(REFRESH_TOKEN)}`;
+    interceptKey(500, { codeDesc: 'NCERRInternalServerError', message: echo });
+    const error = (await h.client.getKey(CCKM_ID).catch((e: unknown) => e)) as UpstreamError;
+    expect(error).toBeInstanceOf(UpstreamError);
+    const text = JSON.stringify({ message: error.message, detail: error.detail });
+    for (let i = 0; i + 8 <= JWT.length; i++) expect(text).not.toContain(JWT.slice(i, i + 8));
+    expect(text).not.toContain(REFRESH_TOKEN.slice(0, 8));
+    expect(error.detail.cmMessage).toContain('[redacted]');
   });
 
   it('never logs a token, refresh token, password or Authorization header', async () => {
