@@ -67,7 +67,8 @@ interface KeyResponse {
   readonly response: CmResponse;
   readonly label: string;
 }
-type KeyAnswer = KeyResponse | 'not-pending';
+/** `maybe-cancelled`: "not pending deletion", but after an attempt whose answer was lost (it may have cancelled). */
+type KeyAnswer = KeyResponse | 'not-pending' | 'maybe-cancelled';
 
 /** A call's result as the key mapper reads it: CM's answer, or the error the session threw. */
 type Sent = { readonly response: CmResponse } | { readonly error: unknown };
@@ -144,7 +145,9 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
       sent = { error };
     }
     const answer = readKeyAnswer(sent, label, cckmId, action === 'cancel-deletion');
-    return answer === 'not-pending' ? answer : { response: answer, label };
+    if (answer !== 'not-pending') return { response: answer, label };
+    // "Not pending" read from a thrown error came after retried failures: as ambiguous as a lost answer.
+    return 'error' in sent || sent.response.ambiguous ? 'maybe-cancelled' : 'not-pending';
   }
 
   async function listOnce(
@@ -199,15 +202,17 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
     return page;
   }
 
+  async function getKey(id: string, options?: CallOptions): Promise<ManagedKey> {
+    const { response, label } = await keyCall(id, 'read', options);
+    const key = managedKeyOf(okJson(response, label));
+    if (!key) throw malformed(label, 'a malformed key record', response);
+    // A cancel goes to the id CCKM names: an answer about another key must not redirect it.
+    if (!sameId(key.cckmId, id)) throw malformed(label, 'the record of another key', response);
+    return key;
+  }
+
   return {
-    async getKey(id, options) {
-      const { response, label } = await keyCall(id, 'read', options);
-      const key = managedKeyOf(okJson(response, label));
-      if (!key) throw malformed(label, 'a malformed key record', response);
-      // A cancel goes to the id CCKM names: an answer about another key must not redirect it.
-      if (!sameId(key.cckmId, id)) throw malformed(label, 'the record of another key', response);
-      return key;
-    },
+    getKey,
 
     async findAwsKey(ref: AwsKeyRef, options?: CallOptions) {
       // The ids go into the query string: checked here, whatever the caller already checked.
@@ -248,6 +253,12 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
     async cancelDeletion(id, options): Promise<CancelResult> {
       const answer = await keyCall(id, 'cancel-deletion', options);
       if (answer === 'not-pending') return { outcome: 'not-pending' };
+      if (answer === 'maybe-cancelled') {
+        // An earlier attempt may have cancelled before its answer was lost: the key's record after the
+        // request decides. No longer pending means this request cancelled it (contract section 3).
+        const after = await getKey(id, options);
+        return isPendingDeletion(after) ? { outcome: 'not-pending' } : { outcome: 'cancelled', key: after };
+      }
       // The docs say the answer is the key record, but that was never seen: a 2xx is the cancel.
       const key = ownRecord(answer.response.json, id);
       return key ? { outcome: 'cancelled', key } : { outcome: 'cancelled' };

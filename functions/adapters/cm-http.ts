@@ -35,6 +35,11 @@ export interface CmResponse {
    * every reader of a failure takes its text from here, never from `json`.
    */
   readonly detail?: CmErrorDetail;
+  /**
+   * True when an earlier attempt of the same call failed after the request may have reached CM (a
+   * 502/503/504 or a network error): a state-changing call may then have taken effect already.
+   */
+  readonly ambiguous?: boolean;
 }
 
 /**

@@ -165,6 +165,9 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     end: number,
   ): Promise<CmResponse> {
     const dispatcher = dispatchers.forCaCert(secret.caCert);
+    // A 429 is a refusal before any work; a 5xx or a dropped connection may come after CM acted.
+    let ambiguous = false;
+    const answer = (response: CmResponse): CmResponse => (ambiguous ? { ...response, ambiguous } : response);
     return retryWithBudget(
       async (signal, attempt) => {
         counters.requests++;
@@ -181,7 +184,10 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
           if (error instanceof AppError || signal.aborted) throw error;
           const wrapped = networkErrorOf(error, label);
           log.debug('CipherTrust Manager request failed', { call: label, attempt, error: wrapped.message });
-          if (isRetryableNetworkError(error)) return { ok: false, error: wrapped };
+          if (isRetryableNetworkError(error)) {
+            ambiguous = true;
+            return { ok: false, error: wrapped };
+          }
           throw wrapped;
         }
         log.debug('CipherTrust Manager request', {
@@ -190,7 +196,8 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
           attempt,
           durationMs: Math.round(performance.now() - started),
         });
-        if (!isRetryableStatus(response.status)) return { ok: true, value: response };
+        if (!isRetryableStatus(response.status)) return { ok: true, value: answer(response) };
+        if (response.status !== 429) ambiguous = true;
         const retryAfterMs = parseRetryAfter(response.headers['retry-after'], now());
         return {
           ok: false,
@@ -248,6 +255,7 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
   async function call(request: CmRequest, label: string, options?: CallOptions): Promise<CmResponse> {
     buildCmUrl(origin, request); // refuse a bad URL before any secret read or token grant
     const end = budgetEnd(options);
+    let ambiguous = false;
     for (let round = 1; ; round++) {
       const readsBefore = secrets.reads;
       const secret = await readSecret(end, label);
@@ -264,7 +272,8 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
         throw error;
       }
       const response = await send(secret, request, token, label, end);
-      if (response.status !== 401) return response;
+      ambiguous ||= response.ambiguous === true;
+      if (response.status !== 401) return ambiguous ? { ...response, ambiguous } : response;
       tokens.drop(token);
       secrets.invalidate();
       if (round >= 2) {

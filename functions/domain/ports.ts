@@ -48,7 +48,11 @@ export interface CckmApi {
   listPendingDeletion(
     options?: CallOptions & { onPage?: (info: PageInfo) => void },
   ): AsyncIterable<ManagedKey>;
-  /** Cancels a scheduled deletion; a key not pending deletion is `not-pending`, not an error. */
+  /**
+   * Cancels a scheduled deletion; a key not pending deletion is `not-pending`, not an error. After an
+   * attempt whose answer was lost and then "not pending deletion", the key is read again: no longer
+   * pending is `cancelled` (with that record), since the lost attempt may have cancelled it.
+   */
   cancelDeletion(id: string, options?: CallOptions): Promise<CancelResult>;
   /** Enables the key in AWS (a cancel leaves it Disabled). */
   enableKey(id: string, options?: CallOptions): Promise<ManagedKey | undefined>;

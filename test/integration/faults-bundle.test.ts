@@ -141,4 +141,54 @@ describe('faults across the wire (issue 10), real bundles against the simulator'
       expect(sim.keys.aws(idOf('payments'))?.KeyState).toBe('PendingDeletion');
     });
   });
+
+  describe('defect 2: a cancel whose answer was lost, then "not pending", is re-read', () => {
+    it.each([504, 'reset'] as const)(
+      'answers cancelled with the state after the request when the first answer was %s',
+      async (lost) => {
+        const fn = await api();
+        sim.faults.loseAnswerNext(1, undefined, lost);
+        const r = await callApi(fn, 'POST', cancelPath(idOf('payments')));
+        expect(r.status).toBe(200);
+        expect(r.body).toMatchObject({ outcome: 'cancelled', keyState: 'Disabled', enabled: false });
+        expect(statuses(CANCEL, 'POST')).toEqual([lost === 'reset' ? 0 : 504, 400]);
+        expect(statuses(KEY, 'GET')).toEqual([200, 200]);
+        sim.faults.assertAllConsumed();
+      },
+    );
+
+    it('honours enable after a lost answer: the key ends Enabled', async () => {
+      const fn = await api();
+      sim.faults.loseAnswerNext(1);
+      const r = await callApi(fn, 'POST', cancelPath(idOf('payments')), { enable: true });
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ outcome: 'cancelled', keyState: 'Enabled', enabled: true });
+      expect(sim.keys.aws(idOf('payments'))).toMatchObject({ KeyState: 'Enabled', Enabled: true });
+      expect(statuses(ENABLE, 'POST')).toEqual([200]);
+    });
+
+    it('still answers not-pending for a key that was never pending, lost answer or not', async () => {
+      const fn = await api();
+      const r = await callApi(fn, 'POST', cancelPath(idOf('analytics')));
+      expect(r.body).toMatchObject({ outcome: 'not-pending', keyState: 'Enabled' });
+      expect(statuses(KEY, 'GET')).toEqual([200]);
+    });
+
+    it('re-enables on an event when the cancel answer was lost (stale copy showed Enabled), and notifies', async () => {
+      const fn = await remediation();
+      const orders = sim.keys.byName('orders');
+      const event = sample('schedule-key-deletion');
+      const detail = event.detail as Record<string, unknown>;
+      event.region = orders.region;
+      detail.awsRegion = orders.region;
+      detail.requestParameters = { pendingWindowInDays: 7, keyId: orders.aws_param.KeyID };
+      detail.responseElements = { keyId: orders.aws_param.Arn, keyState: 'PendingDeletion' };
+      sim.faults.loseAnswerNext(1, undefined, 502);
+      const result = await invoke(fn, event);
+      expect(result).not.toBeInstanceOf(FunctionError);
+      expect((result as Result).outcomes.map((o) => o.outcome)).toEqual(['cancelled-and-enabled']);
+      expect(sim.keys.aws(orders.id)).toMatchObject({ KeyState: 'Enabled', Enabled: true });
+      expect(aws.sns.messages.map((m) => JSON.parse(m.message).outcome)).toEqual(['cancelled-and-enabled']);
+    });
+  });
 });
