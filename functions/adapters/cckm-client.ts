@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type AwsKeyRef, parseCckmId, parseKeyIdRef } from '../domain/aws-key-ref.ts';
 import { isPendingDeletion, type ManagedKey, PENDING_STATES } from '../domain/managed-key.ts';
-import type { CallOptions, CancelResult, CckmApi, PageInfo } from '../domain/ports.ts';
+import type { CallOptions, CancelResult, CckmApi, PageInfo, UnreadableKey } from '../domain/ports.ts';
 import type { ConnectionConfig } from '../shared/config.ts';
 import { AuthenticationError, type CmErrorDetail, NotFoundError, UpstreamError } from '../shared/errors.ts';
 import { logger as defaultLogger } from '../shared/logger.ts';
@@ -24,7 +24,7 @@ export interface CckmClient extends CckmApi {
 
 /** Page size of list calls; CM's default of 10 would mean many round trips. */
 export const PAGE_SIZE = 100;
-/** A listing longer than this is treated as a CM fault, not looped over forever. */
+/** A listing pass longer than this is treated as a CM fault, not looped over forever. */
 export const MAX_PAGES = 200;
 /** Passes over the pending set when it changed while being listed. */
 const MAX_PASSES = 3;
@@ -100,6 +100,36 @@ function readKeyAnswer(
   throw failure(response, label);
 }
 
+const UNREADABLE_REASON =
+  'the CCKM record could not be read (a missing or malformed id, region, aws_param.KeyID, Arn or KeyState)';
+
+/** A short printable text from a record that failed its schema, for a person to find the key by. */
+function shownText(value: unknown): string | undefined {
+  return typeof value === 'string' && /^[\x20-\x7e]{1,256}$/.test(value) ? value : undefined;
+}
+
+/**
+ * A listed item that failed the record schema, with what identity it has; undefined when it shows a
+ * state that is not pending (a CM that ignored the filter) and so is no key of the sweep.
+ */
+function unreadableOf(item: unknown): UnreadableKey | undefined {
+  const record = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+  const param = (
+    typeof record.aws_param === 'object' && record.aws_param !== null ? record.aws_param : {}
+  ) as Record<string, unknown>;
+  const state = shownText(param.KeyState);
+  if (state !== undefined && !PENDING_STATES.has(state)) return undefined;
+  const fields = {
+    cckmId: shownText(record.id),
+    keyId: shownText(param.KeyID),
+    arn: shownText(param.Arn),
+    account: shownText(param.AWSAccountId),
+    region: shownText(record.region),
+  };
+  const identity = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  return { unreadable: true, identity: { ...identity, aliases: [] }, reason: UNREADABLE_REASON };
+}
+
 /** CCKM ids are UUIDs: compared without regard to case. */
 function sameId(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
@@ -124,6 +154,7 @@ function single(matches: readonly CckmRecord[], incomplete: boolean, what: strin
 export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps): CckmClient {
   const log = deps.logger ?? defaultLogger;
   const session = createCmSession(config, deps);
+  const maxPages = deps.maxPages ?? MAX_PAGES;
 
   /** Calls a key's path (`GET` the key, or `POST` an action) and reads the answer with the one mapper. */
   async function keyCall(id: unknown, action: 'cancel-deletion', options?: CallOptions): Promise<KeyAnswer>;
@@ -150,25 +181,37 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
     return 'error' in sent || sent.response.ambiguous ? 'maybe-cancelled' : 'not-pending';
   }
 
+  /**
+   * One page. A record that fails the schema throws for a lookup (`unreadable` absent), or is handed
+   * back as an UnreadableKey for a listing, so one bad record does not hide the others.
+   */
   async function listOnce(
     query: CmRequest['query'],
     options: CallOptions | undefined,
-  ): Promise<{ records: CckmRecord[]; total: number }> {
+    unreadable?: UnreadableKey[],
+  ): Promise<{ records: CckmRecord[]; total: number; items: number }> {
     const label = `GET ${KEYS_PATH}`;
     const response = await session.call({ method: 'GET', path: KEYS_PATH, query }, label, options);
     const envelope = listSchema.safeParse(okJson(response, label));
     if (!envelope.success) throw malformed(label, 'a malformed list', response);
-    const records = (envelope.data.resources ?? []).map((item) => {
+    const items = envelope.data.resources ?? [];
+    const records: CckmRecord[] = [];
+    for (const item of items) {
       const record = parseCckmRecord(item);
-      if (!record) throw malformed(label, 'a malformed key record', response);
-      return record;
-    });
-    return { records, total: envelope.data.total };
+      if (record) records.push(record);
+      else if (!unreadable) throw malformed(label, 'a malformed key record', response);
+      else {
+        const bad = unreadableOf(item);
+        if (bad) unreadable.push(bad);
+      }
+    }
+    return { records, total: envelope.data.total, items: items.length };
   }
 
   /** Reads every page of pending keys into `found`; throws on a CM failure or past the page cap. */
   async function listPendingInto(
     found: Map<string, ManagedKey>,
+    unreadable: Map<string, UnreadableKey>,
     options: CallOptions & { onPage?: (info: PageInfo) => void },
   ): Promise<number> {
     let page = 0;
@@ -176,14 +219,20 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
       const before = found.size;
       let firstTotal: number | undefined;
       let moved = false;
-      for (let skip = 0; ; ) {
-        if (page >= MAX_PAGES) {
-          throw new UpstreamError(`CipherTrust Manager listed more than ${MAX_PAGES} pages of pending keys`);
+      // The cap bounds one pass: a set that moved is listed again in full, not cut by earlier passes.
+      for (let skip = 0, pagesThisPass = 0; ; pagesThisPass++) {
+        if (pagesThisPass >= maxPages) {
+          throw new UpstreamError(
+            `listing incomplete: CipherTrust Manager listed more than ${maxPages} pages of pending keys in one pass`,
+          );
         }
-        const { records, total } = await listOnce(
+        const bad: UnreadableKey[] = [];
+        const { records, total, items } = await listOnce(
           { keystate: PENDING_KEY_STATES, skip, limit: PAGE_SIZE },
           options,
+          bad,
         );
+        for (const item of bad) unreadable.set(item.identity.cckmId ?? item.identity.arn ?? `#${skip}`, item);
         page++;
         firstTotal ??= total;
         if (total !== firstTotal) moved = true;
@@ -193,8 +242,8 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
           if (isPendingDeletion(key)) found.set(key.cckmId, key);
         }
         options.onPage?.({ page, fetched: found.size, total });
-        skip += records.length;
-        if (records.length === 0 || skip >= total) break;
+        skip += items;
+        if (items === 0 || skip >= total) break;
       }
       // The set changed while it was listed: list again until a pass brings nothing new.
       if (!moved || (pass > 1 && found.size === before)) break;
@@ -236,17 +285,23 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
       // The whole set is listed before the first key is yielded: a cancel made by the consumer
       // shrinks the filtered set, which would make skip-based paging jump over keys.
       const found = new Map<string, ManagedKey>();
+      const unreadable = new Map<string, UnreadableKey>();
       let failed: unknown;
       let pages = 0;
       try {
-        pages = await listPendingInto(found, options);
+        pages = await listPendingInto(found, unreadable, options);
       } catch (error) {
         // What was read is still pending deletion: hand it over, then report the rest as failed.
         failed = error;
       }
       const keys = [...found.values()].sort((a, b) => a.cckmId.localeCompare(b.cckmId));
-      log.debug('Listed CCKM keys pending deletion', { pages, keys: keys.length });
+      log.debug('Listed CCKM keys pending deletion', {
+        pages,
+        keys: keys.length,
+        unreadable: unreadable.size,
+      });
       yield* keys;
+      yield* unreadable.values();
       if (failed !== undefined) throw failed;
     },
 

@@ -48,6 +48,8 @@ export interface CckmClientDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
   readonly retryPolicy?: RetryPolicy;
+  /** Page cap of one listing pass (tests lower it); default the client's MAX_PAGES. */
+  readonly maxPages?: number;
 }
 
 /** Counters for tests and benchmarks. */

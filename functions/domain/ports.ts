@@ -2,7 +2,7 @@ import type { PolicySettings } from '../shared/settings.ts';
 import type { AwsKeyRef } from './aws-key-ref.ts';
 import type { ManagedKey } from './managed-key.ts';
 import type { OutcomeNotification } from './outcome-notification.ts';
-import type { OutcomeRecord } from './remediation-outcome.ts';
+import type { KeyIdentity, OutcomeRecord } from './remediation-outcome.ts';
 
 /** Per-call limits: the call (with retries) must finish before `deadline` (epoch ms), when given. */
 export interface CallOptions {
@@ -15,6 +15,13 @@ export interface CancelResult {
   readonly outcome: 'cancelled' | 'not-pending';
   /** The key record after the call, when CipherTrust Manager returned one. */
   readonly key?: ManagedKey;
+}
+
+/** A listed record that could not be read as a key: decided `failed`, with whatever identity it has. */
+export interface UnreadableKey {
+  readonly unreadable: true;
+  readonly identity: KeyIdentity;
+  readonly reason: string;
 }
 
 /** Progress of a listing, reported after each page. */
@@ -42,12 +49,13 @@ export interface CckmApi {
    */
   findAwsKey(ref: AwsKeyRef, options?: CallOptions): Promise<ManagedKey | undefined>;
   /**
-   * Lists every key in `PendingDeletion` or `PendingReplicaDeletion`, page by page. When the listing
-   * fails part-way, the keys already read are yielded before the error is thrown.
+   * Lists every key in `PendingDeletion` or `PendingReplicaDeletion`, page by page. A record that
+   * cannot be read is yielded as an UnreadableKey, so the others are still decided. When the listing
+   * fails part-way (its page cap included), the keys already read are yielded before the error is thrown.
    */
   listPendingDeletion(
     options?: CallOptions & { onPage?: (info: PageInfo) => void },
-  ): AsyncIterable<ManagedKey>;
+  ): AsyncIterable<ManagedKey | UnreadableKey>;
   /**
    * Cancels a scheduled deletion; a key not pending deletion is `not-pending`, not an error. After an
    * attempt whose answer was lost and then "not pending deletion", the key is read again: no longer

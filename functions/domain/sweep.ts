@@ -8,7 +8,7 @@ import {
   settle,
 } from './key-action.ts';
 import type { ManagedKey } from './managed-key.ts';
-import type { RemediationPorts } from './ports.ts';
+import type { RemediationPorts, UnreadableKey } from './ports.ts';
 import type { SweepEvent } from './remediation-event.ts';
 import type { KeyIdentity, Outcome, OutcomeRecord } from './remediation-outcome.ts';
 import { failureReason, summarise } from './remediation-outcome.ts';
@@ -28,15 +28,19 @@ export async function sweep(event: SweepEvent, ports: RemediationPorts): Promise
     kind: 'sweep',
   };
   const started = ports.now();
-  const { keys, failure } = await listAll(event, ports);
+  const { keys, unreadable, failure } = await listAll(event, ports);
   ports.progress('sweep started', { eventId: event.eventId, keys: keys.length, trigger: event.trigger });
   const progress = progressCounter(event, ports, keys.length);
   const outcomes = await mapBounded(keys, ports.concurrency ?? DEFAULT_CONCURRENCY, async (listedKey) =>
     progress(await settle(ports, await sweptKey(listedKey, context, ports))),
   );
+  // A record the listing could not read is failed with what identity it has; the others are decided.
+  for (const item of unreadable) {
+    outcomes.push(await settle(ports, outcome(context, item.identity, 'failed', item.reason)));
+  }
   if (failure) {
     const reason = failureReason(
-      `listing keys pending deletion failed after ${keys.length} key(s)`,
+      `listing incomplete: keys pending deletion beyond the ${keys.length} listed were not decided`,
       failure.error,
     );
     outcomes.push(await settle(ports, outcome(context, { aliases: [] }, 'failed', reason)));
@@ -57,19 +61,25 @@ export async function sweep(event: SweepEvent, ports: RemediationPorts): Promise
 async function listAll(
   event: SweepEvent,
   ports: RemediationPorts,
-): Promise<{ readonly keys: ManagedKey[]; readonly failure?: { readonly error: unknown } }> {
+): Promise<{
+  readonly keys: ManagedKey[];
+  readonly unreadable: UnreadableKey[];
+  readonly failure?: { readonly error: unknown };
+}> {
   const listed = new Map<string, ManagedKey>();
+  const unreadable: UnreadableKey[] = [];
   try {
     for await (const key of ports.cckm.listPendingDeletion({
       deadline: ports.deadline,
       onPage: (info) => ports.progress('sweep listing', { eventId: event.eventId, ...info }),
     })) {
-      if (typeof key?.cckmId === 'string' && !listed.has(key.cckmId)) listed.set(key.cckmId, key);
+      if (key && 'unreadable' in key) unreadable.push(key);
+      else if (typeof key?.cckmId === 'string' && !listed.has(key.cckmId)) listed.set(key.cckmId, key);
     }
   } catch (error) {
-    return { keys: [...listed.values()], failure: { error } };
+    return { keys: [...listed.values()], unreadable, failure: { error } };
   }
-  return { keys: [...listed.values()] };
+  return { keys: [...listed.values()], unreadable };
 }
 
 /** Counts decided keys and writes a progress line every `progressEvery` of them. */

@@ -191,4 +191,31 @@ describe('faults across the wire (issue 10), real bundles against the simulator'
       expect(aws.sns.messages.map((m) => JSON.parse(m.message).outcome)).toEqual(['cancelled-and-enabled']);
     });
   });
+
+  describe('defect 4: one malformed listed record never stops the sweep', () => {
+    it.each(['missing-arn', 'non-uuid-id'] as const)(
+      'decides every other key and reports the record (%s) failed with its identity',
+      async (tamper) => {
+        const fn = await remediation();
+        sim.faults.tamperNext(1, tamper, { method: 'GET', path: LIST }, 0);
+        const from = output.length;
+        const result = await invoke(fn, sample('sweep'));
+        expect(result).toBeInstanceOf(FunctionError);
+        const audit = auditSince(from);
+        const failed = audit.filter((a) => a.outcome === 'failed');
+        expect(failed).toHaveLength(1);
+        expect(failed[0]!.reason).toContain('could not be read');
+        expect(failed[0]!.cckmId ?? failed[0]!.arn).toBeTruthy();
+        // Five keys pending: the unreadable one failed, the other four decided as usual.
+        expect(
+          audit
+            .filter((a) => a.outcome !== 'failed')
+            .map((a) => a.outcome)
+            .sort(),
+        ).toEqual(expect.arrayContaining(['exempt']));
+        expect(audit).toHaveLength(5);
+        expect(aws.sns.messages.map((m) => JSON.parse(m.message).outcome)).toContain('failed');
+      },
+    );
+  });
 });

@@ -2,6 +2,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ManagedKey } from '../../../functions/domain/managed-key.ts';
+import type { UnreadableKey } from '../../../functions/domain/ports.ts';
 import {
   AuthenticationError,
   NotFoundError,
@@ -35,6 +36,12 @@ const JWT = makeJwt({ sub: 'guard', iat: T0 / 1000, exp: T0 / 1000 + 300 }, 'fir
 const JWT2 = makeJwt({ sub: 'guard', iat: T0 / 1000, exp: T0 / 1000 + 600 }, 'second');
 
 let h: Harness;
+
+/** A listed item that must be a key (the test gives no malformed record). */
+function asKey(item: ManagedKey | UnreadableKey): ManagedKey {
+  if ('unreadable' in item) throw new Error(`unexpected unreadable record: ${item.reason}`);
+  return item;
+}
 function setup(options: HarnessOptions = {}): Harness {
   h = createHarness(options);
   return h;
@@ -630,7 +637,7 @@ describe('listPendingDeletion', () => {
     const pages: unknown[] = [];
     const keys: ManagedKey[] = [];
     for await (const key of h.client.listPendingDeletion({ onPage: (info) => pages.push(info) }))
-      keys.push(key);
+      keys.push(asKey(key));
 
     expect(seen.map((q) => q.get('skip'))).toEqual(['0', '100', '200']);
     expect(seen.every((q) => q.getAll('keystate').join() === 'PendingDeletion,PendingReplicaDeletion')).toBe(
@@ -680,7 +687,7 @@ describe('listPendingDeletion', () => {
       })
       .times(4);
     const keys: ManagedKey[] = [];
-    for await (const key of h.client.listPendingDeletion()) keys.push(key);
+    for await (const key of h.client.listPendingDeletion()) keys.push(asKey(key));
     expect(seen.map((q) => q.get('skip'))).toEqual(['0', '100', '0', '100']);
     expect(new Set(keys.map((k) => k.cckmId)).size).toBe(150);
     expect(keys.map((k) => k.cckmId)).toContain(numberedCckmId(101));
@@ -698,7 +705,7 @@ describe('listPendingDeletion', () => {
       ],
     });
     const ids: string[] = [];
-    for await (const key of h.client.listPendingDeletion()) ids.push(key.cckmId);
+    for await (const key of h.client.listPendingDeletion()) ids.push(asKey(key).cckmId);
     expect(ids).toEqual([numberedCckmId(1), numberedCckmId(3)]);
   });
 
@@ -712,26 +719,8 @@ describe('listPendingDeletion', () => {
       .intercept({ path: (p) => queryOf(p).get('skip') === '1', method: 'GET' })
       .reply(200, { total: 500, resources: [] });
     const ids: string[] = [];
-    for await (const key of h.client.listPendingDeletion()) ids.push(key.cckmId);
+    for await (const key of h.client.listPendingDeletion()) ids.push(asKey(key).cckmId);
     expect(ids).toEqual([CCKM_ID]);
-  });
-
-  it('refuses a page holding a malformed key record, before yielding any key', async () => {
-    setup();
-    interceptTokens(h.pool, JWT);
-    h.pool.intercept({ path: (p) => p.startsWith('/api/v1/cckm/aws/keys?'), method: 'GET' }).reply(
-      200,
-      { total: 2, resources: [keyRecord(), { id: numberedCckmId(2), region: REGION }] },
-      {
-        headers: JSON_HEADERS,
-      },
-    );
-    const yielded: ManagedKey[] = [];
-    const drain = async () => {
-      for await (const key of h.client.listPendingDeletion()) yielded.push(key);
-    };
-    await expect(drain()).rejects.toThrow(/malformed key record/);
-    expect(yielded).toEqual([]);
   });
 
   it('gives up with UpstreamError after the page cap instead of looping forever', async () => {
@@ -747,13 +736,71 @@ describe('listPendingDeletion', () => {
       .times(200);
     const ids: string[] = [];
     const drain = async () => {
-      for await (const key of h.client.listPendingDeletion()) ids.push(key.cckmId);
+      for await (const key of h.client.listPendingDeletion()) ids.push(asKey(key).cckmId);
     };
-    await expect(drain()).rejects.toThrow(/more than 200 pages/);
+    await expect(drain()).rejects.toThrow(/listing incomplete: .*more than 200 pages/);
     // What it read before the cap is handed over first, so a sweep decides it (contract section 4).
     expect(ids).toHaveLength(200);
     expect(ids[0]).toBe(numberedCckmId(1));
   });
+
+  it('applies the page cap per pass: a set that moved is listed again in full', async () => {
+    setup({ maxPages: 3 });
+    interceptTokens(h.pool, JWT);
+    // Pass 1 sees the total move (3, 4, 3); pass 2 reads 3 pages again and finds one key more.
+    const pages: [number, number][] = [
+      [3, 1],
+      [4, 2],
+      [3, 3],
+      [3, 1],
+      [3, 2],
+      [3, 4],
+    ];
+    let n = 0;
+    h.pool
+      .intercept({ path: (p) => p.startsWith('/api/v1/cckm/aws/keys?'), method: 'GET' })
+      .reply(() => {
+        const [total, id] = pages[n++] ?? [0, 0];
+        return { statusCode: 200, data: { total, resources: [keyRecord({ id: numberedCckmId(id) })] } };
+      })
+      .times(6);
+    const ids: string[] = [];
+    for await (const key of h.client.listPendingDeletion()) ids.push(asKey(key).cckmId);
+    expect(ids).toEqual([1, 2, 3, 4].map(numberedCckmId));
+    h.mockAgent.assertNoPendingInterceptors();
+  });
+
+  it.each([
+    ['without an Arn', (r: Record<string, unknown>) => delete (r.aws_param as Record<string, unknown>).Arn],
+    ['with a non-UUID id', (r: Record<string, unknown>) => Object.assign(r, { id: 'not-a-uuid' })],
+    ['without aws_param', (r: Record<string, unknown>) => delete r.aws_param],
+  ])(
+    'hands over a record %s as unreadable, with its identity, and the others as keys',
+    async (_what, spoil) => {
+      setup();
+      interceptTokens(h.pool, JWT);
+      const bad = keyRecord({ id: numberedCckmId(2) });
+      spoil(bad);
+      h.pool.intercept({ path: (p) => p.startsWith('/api/v1/cckm/aws/keys?'), method: 'GET' }).reply(200, {
+        total: 3,
+        resources: [keyRecord({ id: numberedCckmId(1) }), bad, keyRecord({ id: numberedCckmId(3) })],
+      });
+      const items = [];
+      for await (const item of h.client.listPendingDeletion()) items.push(item);
+      expect(items.filter((i) => !('unreadable' in i)).map((i) => (i as { cckmId: string }).cckmId)).toEqual([
+        numberedCckmId(1),
+        numberedCckmId(3),
+      ]);
+      const unreadable = items.filter((i) => 'unreadable' in i);
+      expect(unreadable).toEqual([
+        {
+          unreadable: true,
+          identity: expect.objectContaining({ cckmId: bad.id, region: REGION }),
+          reason: expect.stringContaining('could not be read'),
+        },
+      ]);
+    },
+  );
 
   it('hands over the keys of the pages it read before a failed page, then throws', async () => {
     setup();
@@ -767,7 +814,7 @@ describe('listPendingDeletion', () => {
       .reply(500, { code: 1, codeDesc: 'NCERRInternalServerError' }, { headers: JSON_HEADERS });
     const ids: string[] = [];
     const drain = async () => {
-      for await (const key of h.client.listPendingDeletion()) ids.push(key.cckmId);
+      for await (const key of h.client.listPendingDeletion()) ids.push(asKey(key).cckmId);
     };
     await expect(drain()).rejects.toBeInstanceOf(UpstreamError);
     expect(ids).toEqual([numberedCckmId(1), numberedCckmId(2)]);
