@@ -28,7 +28,7 @@ import {
   type RetryPolicy,
   retryWithBudget,
 } from './retry.ts';
-import { createTokenProvider, type TokenGrant } from './tokens.ts';
+import { createTokenProvider, type GrantBody, type TokenGrant } from './tokens.ts';
 
 /**
  * An authenticated session with CipherTrust Manager (contract section 2): the secret, the token,
@@ -227,11 +227,7 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     );
   }
 
-  async function mint(
-    body: Readonly<Record<string, string>>,
-    secret: CckmSecret,
-    end: number,
-  ): Promise<TokenGrant> {
+  async function mint(body: GrantBody, secret: CckmSecret, end: number): Promise<TokenGrant> {
     const label = `POST ${TOKENS_PATH}`;
     const response = await send(secret, { method: 'POST', path: TOKENS_PATH, body }, undefined, label, end);
     const detail = detailOf(response);
@@ -267,7 +263,7 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
       } catch (error) {
         // A grant refused with a cached secret may just mean the secret rotated: read it once more.
         if (error instanceof AuthenticationError && round === 1 && secrets.reads === readsBefore) {
-          secrets.invalidate();
+          secrets.invalidate(secret);
           counters.reauthentications++;
           continue;
         }
@@ -276,8 +272,9 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
       const response = await send(secret, request, token, label, end);
       ambiguous ||= response.ambiguous === true;
       if (response.status !== 401) return ambiguous ? { ...response, ambiguous } : response;
+      // However many calls got this 401, the token is dropped and the secret re-read once for it.
       tokens.drop(token);
-      secrets.invalidate();
+      secrets.invalidate(secret);
       if (round >= 2) {
         const detail = detailOf(response);
         throw new AuthenticationError(

@@ -94,8 +94,11 @@ export function parseSecret(secretString: string): CckmSecret {
 export interface SecretSource {
   /** The parsed secret, read at most once per `ttlMs`; concurrent callers share one read. */
   get(options?: { readonly signal?: AbortSignal }): Promise<CckmSecret>;
-  /** Forgets the cached secret so the next `get` reads it again (after a 401: it may have rotated). */
-  invalidate(): void;
+  /**
+   * Forgets the cached secret so the next `get` reads it again (after a 401: it may have rotated).
+   * With `stale`, only when that is still the cached secret: many calls rejected together read once.
+   */
+  invalidate(stale?: CckmSecret): void;
   /** Reads made from Secrets Manager so far. */
   readonly reads: number;
 }
@@ -181,7 +184,8 @@ export function createSecretSource(
       }
       return inflight;
     },
-    invalidate() {
+    invalidate(stale) {
+      if (stale !== undefined && cached?.secret !== stale) return;
       generation++;
       cached = undefined;
       inflight = undefined;

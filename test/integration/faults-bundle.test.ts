@@ -218,4 +218,35 @@ describe('faults across the wire (issue 10), real bundles against the simulator'
       },
     );
   });
+
+  describe('defect 7: a 401 storm mints one token', () => {
+    it('re-mints once and reads the secret once when every concurrent cancel of a sweep gets a 401', async () => {
+      const fn = await remediation();
+      await invoke(fn, sample('denied-attempt')); // warm: no CM call
+      sim.faults.failNext(4, 401, { method: 'POST', path: CANCEL });
+      const readsBefore = aws.secrets.reads(SECRET_ID);
+      const result = await invoke(fn, sample('sweep'));
+      expect(result).not.toBeInstanceOf(FunctionError);
+      expect((result as Result).summary).toMatchObject({ cancelled: 4, exempt: 1 });
+      expect(statuses(CANCEL, 'POST').filter((s) => s === 401)).toHaveLength(4);
+      // One grant for the cold start, one for the rejected token; one secret read for each.
+      expect(sim.counters.tokenRequests.refresh_token).toBe(2);
+      expect(aws.secrets.reads(SECRET_ID) - readsBefore).toBe(2);
+    });
+
+    it('labels the password grant and asks CM to revoke its unused refresh token', async () => {
+      aws.secrets.put(SECRET_ID, {
+        username: sim.credentials.username,
+        password: sim.credentials.password,
+        ca_cert: sim.caPem,
+      });
+      const fn = await api();
+      expect((await callApi(fn, 'POST', cancelPath(idOf('payments')))).status).toBe(200);
+      expect(sim.counters.lastPasswordGrant?.values).toMatchObject({
+        grant_type: 'password',
+        labels: ['cckm-deletion-guard'],
+        refresh_token_revoke_unused_in: 60,
+      });
+    });
+  });
 });

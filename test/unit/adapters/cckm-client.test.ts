@@ -120,7 +120,7 @@ describe('tokens', () => {
     expect(h.sm).toHaveReceivedCommandExactlyOnceWith(GetSecretValueCommand, { SecretId: SECRET_ID });
   });
 
-  it('uses the password grant for username + password', async () => {
+  it('uses the password grant for username + password, labelling the refresh token and revoking it unused', async () => {
     setup({ secret: { username: 'guard', password: PASSWORD } });
     h.pool
       .intercept({
@@ -128,13 +128,36 @@ describe('tokens', () => {
         method: 'POST',
         body: (body) =>
           JSON.stringify(JSON.parse(body)) ===
-          JSON.stringify({ grant_type: 'password', username: 'guard', password: PASSWORD }),
+          JSON.stringify({
+            grant_type: 'password',
+            username: 'guard',
+            password: PASSWORD,
+            labels: ['cckm-deletion-guard'],
+            refresh_token_revoke_unused_in: 60,
+          }),
       })
       .reply(200, { jwt: JWT }, { headers: JSON_HEADERS });
     interceptKey(200);
     await h.client.getKey(CCKM_ID);
     expect(h.client.stats().tokenGrants).toBe(1);
   });
+
+  it.each([8, 32])(
+    'mints one token and reads the secret once when %i concurrent calls get a 401 for the same token',
+    async (n) => {
+      setup();
+      interceptTokens(h.pool, JWT);
+      interceptKey(200);
+      await h.client.getKey(CCKM_ID);
+      interceptTokens(h.pool, JWT2);
+      interceptKey(401, { codeDesc: 'NCERRUnauthorizedAccess' }).times(n);
+      interceptKey(200, keyRecord(), JWT2).times(n);
+      const keys = await Promise.all(Array.from({ length: n }, () => h.client.getKey(CCKM_ID)));
+      expect(keys).toHaveLength(n);
+      expect(h.client.stats()).toMatchObject({ tokenGrants: 2, secretReads: 2 });
+      h.mockAgent.assertNoPendingInterceptors();
+    },
+  );
 
   it('uses a static token as it is, with no grant request', async () => {
     setup({ secret: { token: JWT } });
