@@ -166,13 +166,15 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     label: string,
     end: number,
   ): Promise<CmResponse> {
-    const dispatcher = dispatchers.forCaCert(secret.caCert);
     // A 429 is a refusal before any work; a 5xx or a dropped connection may come after CM acted.
     let ambiguous = false;
     const answer = (response: CmResponse): CmResponse => (ambiguous ? { ...response, ambiguous } : response);
     return retryWithBudget(
       async (signal, attempt) => {
         counters.requests++;
+        // Chosen per attempt: a ca_cert rotated during a backoff (read by another call) closes the
+        // Agent this call started with, so the next attempt goes through the newest one.
+        const dispatcher = dispatchers.forCaCert((secrets.latest ?? secret).caCert);
         const started = performance.now();
         let response: CmResponse;
         try {

@@ -101,6 +101,8 @@ export interface SecretSource {
   invalidate(stale?: CckmSecret): void;
   /** Reads made from Secrets Manager so far. */
   readonly reads: number;
+  /** The secret most recently read, whatever the cache holds now (the newest trust anchor known). */
+  readonly latest: CckmSecret | undefined;
 }
 
 export interface SecretSourceOptions {
@@ -145,6 +147,7 @@ export function createSecretSource(
   let inflight: Promise<CckmSecret> | undefined;
   let generation = 0;
   let reads = 0;
+  let latest: CckmSecret | undefined;
 
   async function read(signal: AbortSignal | undefined, gen: number): Promise<CckmSecret> {
     reads++;
@@ -168,6 +171,7 @@ export function createSecretSource(
       );
     }
     const secret = parseSecret(secretString);
+    latest = secret;
     // An invalidate() during the read means the caller wants a fresher value than this one.
     if (gen === generation) cached = { secret, until: now() + ttlMs };
     return secret;
@@ -192,6 +196,9 @@ export function createSecretSource(
     },
     get reads() {
       return reads;
+    },
+    get latest() {
+      return latest;
     },
   };
 }
