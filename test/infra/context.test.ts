@@ -142,7 +142,7 @@ describe('parseGuardContext', () => {
     [{ notifyEmail: 'ops' }, 'notifyEmail has an entry that is not an e-mail address: "ops"'],
     [
       { allowedPrincipals: 'arn:aws:iam::111122223333:role/ok,admin' },
-      'allowedPrincipals has an entry that is not an IAM or STS ARN pattern: "admin"',
+      'allowedPrincipals has an entry that is not an IAM or STS ARN pattern with at most 16 *: "admin"',
     ],
   ])('rejects %o', (context, message) => {
     expect(problemsOf({ ...required, ...context })).toEqual([message]);
