@@ -3,7 +3,7 @@
  * imports and no process.env, so every rule is unit-tested without synthesizing, and each message names
  * the context key to fix.
  */
-import { ContextError } from './context.ts';
+import { ContextError } from './context-error.ts';
 
 /** The context keys this module reads, for the app's typo detection (CONTEXT_KEYS). */
 export const HUB_CONTEXT_KEYS = [

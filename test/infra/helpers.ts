@@ -50,7 +50,8 @@ export function synth(
   const code = Object.fromEntries(
     missingEntries().map((name) => [name, lambda.Code.fromInline('exports.handler = async () => ({});')]),
   );
-  const stack = addDeletionGuard(app, { projectRoot: PROJECT_ROOT, code });
+  // No CLI defaults: a test never depends on the machine's CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION.
+  const stack = addDeletionGuard(app, { projectRoot: PROJECT_ROOT, code, cli: {} });
   const template = Template.fromStack(stack);
   return { app, stack, template };
 }
