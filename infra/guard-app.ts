@@ -1,7 +1,7 @@
 import type { App, Stack } from 'aws-cdk-lib';
 import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { addConfusedDeputyGuards, controlTowerChecks } from './compliance.ts';
+import { controlTowerChecks } from './compliance.ts';
 import { parseGuardContext } from './context.ts';
 import { ContextError } from './context-error.ts';
 import type { DeletionGuardStackProps } from './deletion-guard-stack.ts';
@@ -68,8 +68,8 @@ export function addGuardStacks(app: App, options: AddDeletionGuardOptions = {}):
   });
   // The regional spokes depend on the hub stack: EventBridge checks the hub bus policy when a spoke's
   // rule is created (`cdk deploy --all` deploys the hub first).
+  // The spoke stacks add the confused-deputy guards themselves (the StackSet's template copy included).
   const spokes = addSpokes(app, hub, { hubStack: stack });
-  for (const spoke of spokeStacks(spokes)) addConfusedDeputyGuards(spoke);
   // App-wide: the plugins validate every stack's template, the spokes' included.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), controlTowerChecks());
   return { stack, hub, spokes, stacks: [stack, ...spokeStacks(spokes)] };

@@ -1,6 +1,7 @@
 import type { StackProps } from 'aws-cdk-lib';
 import { App, BootstraplessSynthesizer, CfnStackSet, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { addConfusedDeputyGuards } from './compliance.ts';
 import type { HubLocation, StackSetCallAs } from './hub-context.ts';
 import { SpokeStack } from './spoke-stack.ts';
 
@@ -48,6 +49,7 @@ export class OrgSpokesStack extends Stack {
       synthesizer: new BootstraplessSynthesizer(),
       ...props,
     });
+    addConfusedDeputyGuards(this);
     const body = spokeTemplateBody(props.hub);
     this.templateBodyBytes = Buffer.byteLength(body, 'utf8');
     if (this.templateBodyBytes > TEMPLATE_BODY_LIMIT_BYTES) {

@@ -16,6 +16,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
+import { addConfusedDeputyGuards } from './compliance.ts';
 import {
   FORWARD_RULE_NAME,
   HEARTBEAT_RULE_NAME,
@@ -67,6 +68,8 @@ export class SpokeStack extends Stack {
       ...props,
     });
     const { hub } = props;
+    // In the constructor, so the StackSet's copy of this template (synthesized apart) carries them too.
+    addConfusedDeputyGuards(this);
     // Same partition as the spoke: EventBridge does not forward across partitions.
     this.hubBusArn = `arn:${Aws.PARTITION}:events:${hub.region}:${hub.account}:event-bus/${HUB_BUS_NAME}`;
     const hubBus = events.EventBus.fromEventBusArn(this, 'HubBus', this.hubBusArn);
