@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { StackProps } from 'aws-cdk-lib';
 import { App, BootstraplessSynthesizer, CfnStackSet, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -26,10 +29,17 @@ export interface OrgSpokesStackProps extends StackProps {
  * bootstrap-version rule or CDK metadata, so member accounts never bootstrapped for CDK can run it.
  */
 export function spokeTemplateBody(hub: HubLocation): string {
-  const app = new App({ analyticsReporting: false });
-  const stack = new SpokeStack(app, 'Spoke', { hub });
-  const template = app.synth().getStackArtifact(stack.artifactId).template as unknown;
-  return JSON.stringify(template);
+  // An output directory of its own: under `cdk synth` an App writes to the CLI's CDK_OUTDIR by default,
+  // which would leave a stray `Spoke.template.json` (and a second manifest) in cdk.out.
+  const outdir = mkdtempSync(join(tmpdir(), 'cckm-spoke-'));
+  try {
+    const app = new App({ analyticsReporting: false, outdir });
+    const stack = new SpokeStack(app, 'Spoke', { hub });
+    const template = app.synth().getStackArtifact(stack.artifactId).template as unknown;
+    return JSON.stringify(template);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 /**
