@@ -33,7 +33,12 @@ export function spokeTemplateBody(hub: HubLocation): string {
   // which would leave a stray `Spoke.template.json` (and a second manifest) in cdk.out.
   const outdir = mkdtempSync(join(tmpdir(), 'cckm-spoke-'));
   try {
-    const app = new App({ analyticsReporting: false, outdir });
+    // No construct-path metadata, even when the CLI asks for it: the body stays the same in every synth.
+    const app = new App({
+      analyticsReporting: false,
+      outdir,
+      postCliContext: { 'aws:cdk:enable-path-metadata': false },
+    });
     const stack = new SpokeStack(app, 'Spoke', { hub });
     const template = app.synth().getStackArtifact(stack.artifactId).template as unknown;
     return JSON.stringify(template);
