@@ -1,7 +1,7 @@
 import type { PolicySettings, Reenable } from '../shared/settings.ts';
+import type { Actor } from './event-identity.ts';
 import { carriesExemptTag, isEnabled, isPendingDeletion, type ManagedKey } from './managed-key.ts';
 import { globMatches } from './principal-glob.ts';
-import type { Actor } from './remediation-event.ts';
 
 /**
  * The per-key decision of contract section 4, as data: what to do with one key CCKM manages, given

@@ -2,10 +2,10 @@ import { NotFoundError } from '../shared/errors.ts';
 import { rememberEvent } from './decision-memory.ts';
 import type { Decision, KeySource } from './deletion-policy.ts';
 import { decideKey } from './deletion-policy.ts';
+import type { Actor } from './event-identity.ts';
 import type { ManagedKey } from './managed-key.ts';
 import { formatNotification, NOTIFICATION_ONLY, shouldNotify } from './outcome-notification.ts';
 import type { Notification, RemediationPorts } from './ports.ts';
-import type { Actor } from './remediation-event.ts';
 import type { KeyIdentity, Outcome, OutcomeRecord } from './remediation-outcome.ts';
 import { failureReason, identityOf } from './remediation-outcome.ts';
 

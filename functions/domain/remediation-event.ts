@@ -1,42 +1,21 @@
 import { HEARTBEAT_RULE_NAME } from '../shared/telemetry.ts';
-import type { AwsKeyRef } from './aws-key-ref.ts';
-import { isAccountId, isAliasName, isAwsKeyId, isRegion, parseKeyArn, parseKeyIdRef } from './aws-key-ref.ts';
+import { isAccountId, isRegion } from './aws-key-ref.ts';
 import {
   DEFAULT_PENDING_WINDOW_DAYS,
   deriveDeletionDate,
   parseDeletionDate,
   parsePendingWindow,
 } from './deletion-date.ts';
+import type { Actor, EventKey } from './event-identity.ts';
+import { readActor, resolveEventKey } from './event-identity.ts';
+import type { Json } from './event-json.ts';
+import { obj, str } from './event-json.ts';
 
 /**
  * Turns whatever EventBridge delivers into one of the remediation's event kinds (contract section 4).
  * Input is `unknown` on purpose: a rule can be misconfigured, a test can send garbage, and neither
  * may crash the function; what cannot be recognised is `ignored`.
  */
-
-/** Who made the CloudTrail call, reduced to what the allow-list and a reader need. */
-export interface Actor {
-  /** `IAMUser`, `AssumedRole`, `Root`, `AWSService`, ... as CloudTrail says. */
-  readonly type?: string;
-  /** `userIdentity.arn` (an STS session ARN for assumed roles). */
-  readonly arn?: string;
-  /** `userIdentity.sessionContext.sessionIssuer.arn`: the role behind an assumed-role session. */
-  readonly issuerArn?: string;
-  /** `userIdentity.invokedBy`: the AWS service acting for the caller. */
-  readonly invokedBy?: string;
-}
-
-/** The key an event names: resolved to an AWS reference when possible, else the text as given. */
-export interface EventKey {
-  /** Present when the reference resolved to a KeyId and Region. */
-  readonly ref?: AwsKeyRef;
-  /** The identifier as the caller passed it (KeyId, ARN, alias name or alias ARN). */
-  readonly given?: string;
-  /** Present when the caller named the key by alias (only possible for calls that failed). */
-  readonly alias?: string;
-  readonly account?: string;
-  readonly region?: string;
-}
 
 interface EventBase {
   /** `detail.eventID` for CloudTrail (the dedupe key), else the envelope `id`. */
@@ -91,16 +70,6 @@ export interface IgnoredEvent extends EventBase {
 }
 
 export type RemediationEvent = ScheduleEvent | DeniedEvent | SweepEvent | HeartbeatEvent | IgnoredEvent;
-
-type Json = Readonly<Record<string, unknown>>;
-
-function obj(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function str(value: unknown, max = 2048): string | undefined {
-  return typeof value === 'string' && value.length > 0 && value.length <= max ? value : undefined;
-}
 
 /** Classifies an EventBridge event; never throws, whatever the input. */
 export function classifyEvent(input: unknown): RemediationEvent {
@@ -234,77 +203,4 @@ function classifySchedule(envelope: EventBase, detail: Json): RemediationEvent {
     deletionDate:
       parseDeletionDate(response?.deletionDate) ?? deriveDeletionDate(base.eventTime, pendingWindowInDays),
   };
-}
-
-/** Reads `userIdentity`; missing or odd fields are simply absent. */
-export function readActor(value: unknown): Actor {
-  const identity = obj(value);
-  const issuer = obj(obj(identity?.sessionContext)?.sessionIssuer);
-  const actor: { -readonly [K in keyof Actor]: Actor[K] } = {};
-  const type = str(identity?.type, 64);
-  const arn = str(identity?.arn);
-  const issuerArn = str(issuer?.arn);
-  const invokedBy = str(identity?.invokedBy, 256);
-  if (type) actor.type = type;
-  if (arn) actor.arn = arn;
-  if (issuerArn) actor.issuerArn = issuerArn;
-  if (invokedBy) actor.invokedBy = invokedBy;
-  return actor;
-}
-
-/** One line naming the actor for logs and notifications. */
-export function describeActor(actor: Actor | undefined): string {
-  if (!actor) return 'unknown';
-  return (
-    actor.arn ?? actor.issuerArn ?? actor.invokedBy ?? (actor.type ? `${actor.type} (no ARN)` : 'unknown')
-  );
-}
-
-/**
- * Resolves the key a CloudTrail record names: `responseElements.keyId` (always the ARN on success),
- * else `detail.resources[0].ARN`, else `requestParameters.keyId` with the event's Region and account.
- */
-export function resolveEventKey(
-  detail: Json,
-  region: string | undefined,
-  account: string | undefined,
-): EventKey {
-  const response = obj(detail.responseElements);
-  const resources = Array.isArray(detail.resources) ? detail.resources : [];
-  for (const candidate of [response?.keyId, obj(resources[0])?.ARN]) {
-    const ref = tryArn(candidate);
-    if (ref) return { ref, given: ref.arn, account: ref.account, region: ref.region };
-  }
-  const given = str(obj(detail.requestParameters)?.keyId);
-  const unresolved: EventKey = { given, account, region };
-  if (given === undefined) return unresolved;
-  if (given.startsWith('arn:')) {
-    const ref = tryArn(given);
-    if (ref) return { ref, given, account: ref.account, region: ref.region };
-    // An alias ARN: arn:aws:kms:<region>:<account>:alias/<name>.
-    const parts = given.split(':');
-    const alias = parts[5];
-    if (parts.length === 6 && parts[2] === 'kms' && isAliasName(alias)) {
-      return {
-        given,
-        alias,
-        account: isAccountId(parts[4]) ? parts[4] : account,
-        region: isRegion(parts[3]) ? parts[3] : region,
-      };
-    }
-    return unresolved;
-  }
-  if (isAliasName(given)) return { ...unresolved, alias: given };
-  if (isAwsKeyId(given) && region !== undefined) {
-    return { ref: parseKeyIdRef(given, region, account), given, account, region };
-  }
-  return unresolved;
-}
-
-function tryArn(value: unknown): (AwsKeyRef & { arn: string; account: string }) | undefined {
-  try {
-    return parseKeyArn(value);
-  } catch {
-    return undefined;
-  }
 }

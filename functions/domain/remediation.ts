@@ -1,9 +1,10 @@
+import { describeActor } from './event-identity.ts';
 import { recordHeartbeat } from './heartbeat.ts';
 import { act, OUT_OF_TIME_REASON, type OutcomeContext, outcome, outOfTime, settle } from './key-action.ts';
 import type { ManagedKey } from './managed-key.ts';
 import type { RemediationPorts } from './ports.ts';
 import type { DeniedEvent, ScheduleEvent } from './remediation-event.ts';
-import { classifyEvent, describeActor } from './remediation-event.ts';
+import { classifyEvent } from './remediation-event.ts';
 import type { OutcomeRecord, RemediationResult, SweepCoverage } from './remediation-outcome.ts';
 import {
   failureReason,

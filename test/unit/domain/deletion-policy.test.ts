@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decideKey, matchAllowedPrincipal } from '../../../functions/domain/deletion-policy.ts';
+import type { Actor } from '../../../functions/domain/event-identity.ts';
 import { carriesExemptTag } from '../../../functions/domain/managed-key.ts';
 import { MAX_MATCHED_ARN_LENGTH } from '../../../functions/domain/principal-glob.ts';
-import type { Actor } from '../../../functions/domain/remediation-event.ts';
 import type { Mode, Reenable } from '../../../functions/shared/settings.ts';
 import { key, policyOf } from '../../helpers/fake-cckm.ts';
 

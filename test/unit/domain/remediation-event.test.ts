@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  classifyEvent,
-  describeActor,
-  resolveEventKey,
-} from '../../../functions/domain/remediation-event.ts';
+import { describeActor, resolveEventKey } from '../../../functions/domain/event-identity.ts';
+import { classifyEvent } from '../../../functions/domain/remediation-event.ts';
 import { fixture } from '../../helpers/fake-cckm.ts';
 
 const SINGLE_ARN = 'arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
