@@ -1,4 +1,5 @@
 import { ValidationError } from '../shared/errors.ts';
+import { ACCOUNT_ID_PATTERN, REGION_NAME_PATTERN } from '../shared/settings.ts';
 
 /**
  * Validated references to keys. Every id that ends up in a CipherTrust Manager URL or query passes
@@ -8,8 +9,6 @@ import { ValidationError } from '../shared/errors.ts';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** AWS KeyId: a UUID (single-Region) or `mrk-` and 32 hex digits (multi-Region). */
 const AWS_KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/i;
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
-const ACCOUNT = /^\d{12}$/;
 const PARTITION = /^aws(?:-[a-z]+)*$/;
 const ALIAS = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
 
@@ -43,12 +42,12 @@ export function isAwsKeyId(value: unknown): value is string {
 
 /** True for an AWS Region name such as `us-west-2`. */
 export function isRegion(value: unknown): value is string {
-  return typeof value === 'string' && REGION.test(value);
+  return typeof value === 'string' && REGION_NAME_PATTERN.test(value);
 }
 
 /** True for a 12-digit AWS account id. */
 export function isAccountId(value: unknown): value is string {
-  return typeof value === 'string' && ACCOUNT.test(value);
+  return typeof value === 'string' && ACCOUNT_ID_PATTERN.test(value);
 }
 
 /** True for a KMS alias name such as `alias/payments`. */
