@@ -1,4 +1,4 @@
-import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
@@ -7,19 +7,11 @@ import {
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Heartbeat, Ledger, LedgerCallOptions, LedgerEntry } from '../domain/ledger.ts';
-import { decisionExpiry, heartbeatExpiry, LedgerError } from '../domain/ledger.ts';
-import type { Outcome } from '../domain/remediation-outcome.ts';
-import { OUTCOMES } from '../domain/remediation-outcome.ts';
-import {
-  LEDGER_ATTRIBUTES as A,
-  DECISION_SK,
-  decisionPk,
-  HEARTBEAT_PK,
-  heartbeatSk,
-  LEDGER_PARTITION_KEY as PK,
-  LEDGER_SORT_KEY as SK,
-  LEDGER_TTL_ATTRIBUTE as TTL,
-} from '../shared/ledger-schema.ts';
+import { LedgerError } from '../domain/ledger.ts';
+import { LEDGER_ATTRIBUTES as A, HEARTBEAT_PK, LEDGER_PARTITION_KEY as PK } from '../shared/ledger-schema.ts';
+import { mapBounded } from '../shared/map-bounded.ts';
+import type { Item } from './ledger-items.ts';
+import { decisionKey, heartbeatItem, toEntry, toHeartbeat, toItem } from './ledger-items.ts';
 
 /**
  * The ledger over DynamoDB with the plain client: the items have a dozen flat attributes, so marshalling
@@ -55,11 +47,6 @@ export interface DynamoLedgerOptions {
 }
 
 const DEFAULTS = { maxAttempts: 5, baseDelayMs: 50, callTimeoutMs: 3000, concurrency: 4, maxPages: 20 };
-const ACCOUNT = /^\d{12}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
-const OUTCOME_SET: ReadonlySet<string> = new Set(OUTCOMES);
-
-type Item = Record<string, AttributeValue>;
 
 /** Creates the DynamoDB ledger. */
 export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
@@ -95,58 +82,78 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     await sleep(delay);
   }
 
-  async function readBatch(keys: Item[], opts?: LedgerCallOptions): Promise<Item[]> {
-    const found: Item[] = [];
-    let pending = keys;
+  /**
+   * Calls `call` with the work DynamoDB has not processed yet (all of it first) until none is left,
+   * backing off between calls; more than maxAttempts calls fail the operation.
+   */
+  async function untilProcessed<T>(
+    operation: 'read' | 'write',
+    what: string,
+    work: T[],
+    call: (pending: T[]) => Promise<T[]>,
+    opts?: LedgerCallOptions,
+  ): Promise<void> {
+    let pending = work;
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > cfg.maxAttempts) {
         throw new LedgerError(
-          'read',
-          `${pending.length} ledger key(s) still unprocessed after ${cfg.maxAttempts} calls`,
+          operation,
+          `${pending.length} ${what} still unprocessed after ${cfg.maxAttempts} calls`,
         );
       }
-      if (attempt > 1) await backoff('read', attempt - 1, opts);
-      const request = { [tableName]: { Keys: pending, ConsistentRead: true } };
-      const out = await send(
-        'read',
-        'BatchGetItem',
-        (abortSignal) => client.send(new BatchGetItemCommand({ RequestItems: request }), { abortSignal }),
-        opts,
-      );
-      found.push(...(out.Responses?.[tableName] ?? []));
-      pending = out.UnprocessedKeys?.[tableName]?.Keys ?? [];
+      if (attempt > 1) await backoff(operation, attempt - 1, opts);
+      pending = await call(pending);
     }
+  }
+
+  async function readBatch(keys: Item[], opts?: LedgerCallOptions): Promise<Item[]> {
+    const found: Item[] = [];
+    await untilProcessed(
+      'read',
+      'ledger key(s)',
+      keys,
+      async (pending) => {
+        const request = { [tableName]: { Keys: pending, ConsistentRead: true } };
+        const out = await send(
+          'read',
+          'BatchGetItem',
+          (abortSignal) => client.send(new BatchGetItemCommand({ RequestItems: request }), { abortSignal }),
+          opts,
+        );
+        found.push(...(out.Responses?.[tableName] ?? []));
+        return out.UnprocessedKeys?.[tableName]?.Keys ?? [];
+      },
+      opts,
+    );
     return found;
   }
 
   async function writeBatch(requests: WriteRequest[], opts?: LedgerCallOptions): Promise<void> {
-    let pending = requests;
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      if (attempt > cfg.maxAttempts) {
-        throw new LedgerError(
+    await untilProcessed(
+      'write',
+      'ledger item(s)',
+      requests,
+      async (pending) => {
+        const out = await send(
           'write',
-          `${pending.length} ledger item(s) still unprocessed after ${cfg.maxAttempts} calls`,
+          'BatchWriteItem',
+          (abortSignal) =>
+            client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }), {
+              abortSignal,
+            }),
+          opts,
         );
-      }
-      if (attempt > 1) await backoff('write', attempt - 1, opts);
-      const out = await send(
-        'write',
-        'BatchWriteItem',
-        (abortSignal) =>
-          client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }), { abortSignal }),
-        opts,
-      );
-      pending = out.UnprocessedItems?.[tableName] ?? [];
-    }
+        return out.UnprocessedItems?.[tableName] ?? [];
+      },
+      opts,
+    );
   }
 
   return {
     async readDecisions(arns, opts) {
       // BatchGetItem refuses a request naming one key twice.
       const unique = [...new Set(arns)];
-      const batches = chunk(unique, READ_BATCH).map((b) =>
-        b.map((arn): Item => ({ [PK]: { S: decisionPk(arn) }, [SK]: { S: DECISION_SK } })),
-      );
+      const batches = chunk(unique, READ_BATCH).map((b) => b.map(decisionKey));
       const results = await mapBounded(batches, cfg.concurrency, (keys) => readBatch(keys, opts));
       const entries = new Map<string, LedgerEntry>();
       for (const item of results.flat()) {
@@ -227,111 +234,10 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
   };
 }
 
-function toItem(entry: LedgerEntry): Item {
-  if (typeof entry.arn !== 'string' || !entry.arn.startsWith('arn:')) {
-    throw new LedgerError('write', 'a ledger entry needs a key ARN');
-  }
-  if (!OUTCOME_SET.has(entry.decision)) {
-    throw new LedgerError('write', `a ledger entry has an unknown decision for ${entry.arn}`);
-  }
-  const item: Item = {
-    [PK]: { S: decisionPk(entry.arn) },
-    [SK]: { S: DECISION_SK },
-    [A.type]: { S: 'decision' },
-    [A.arn]: { S: entry.arn },
-    [A.deletionDate]: { S: entry.deletionDate },
-    [A.decision]: { S: entry.decision },
-    [A.reason]: { S: entry.reason.slice(0, 500) },
-    [A.source]: { S: entry.source },
-    [A.eventId]: { S: entry.eventId },
-    [A.decidedAt]: { S: entry.decidedAt },
-    [A.notified]: { L: entry.notified.map((o) => ({ S: o })) },
-    [TTL]: { N: String(decisionExpiry(entry.deletionDate)) },
-  };
-  if (entry.actor !== undefined) item[A.actor] = { S: entry.actor };
-  if (entry.lastChanceAt !== undefined) item[A.lastChanceAt] = { S: entry.lastChanceAt };
-  return item;
-}
-
-function toEntry(item: Item): LedgerEntry | undefined {
-  const s = (name: string) => item[name]?.S;
-  const arn = s(A.arn);
-  const deletionDate = s(A.deletionDate);
-  const decision = s(A.decision);
-  const source = s(A.source);
-  const eventId = s(A.eventId);
-  const decidedAt = s(A.decidedAt);
-  if (!arn || !deletionDate || !decision || !OUTCOME_SET.has(decision) || !eventId || !decidedAt)
-    return undefined;
-  if (source !== 'event' && source !== 'sweep') return undefined;
-  const notified = (item[A.notified]?.L ?? [])
-    .map((v) => v.S)
-    .filter((o): o is Outcome => o !== undefined && OUTCOME_SET.has(o));
-  const actor = s(A.actor);
-  const lastChanceAt = s(A.lastChanceAt);
-  return {
-    arn,
-    deletionDate,
-    decision: decision as Outcome,
-    reason: s(A.reason) ?? '',
-    source,
-    eventId,
-    ...(actor === undefined ? {} : { actor }),
-    decidedAt,
-    notified,
-    ...(lastChanceAt === undefined ? {} : { lastChanceAt }),
-  };
-}
-
-function heartbeatItem(heartbeat: Heartbeat): Item {
-  if (!ACCOUNT.test(heartbeat.account)) {
-    throw new LedgerError('heartbeat', 'a heartbeat account must be a 12-digit account id');
-  }
-  if (!REGION.test(heartbeat.region)) {
-    throw new LedgerError('heartbeat', 'a heartbeat region must be a Region name such as eu-west-1');
-  }
-  const ms = Date.parse(heartbeat.time);
-  const expires = heartbeatExpiry(heartbeat.time);
-  return {
-    [PK]: { S: HEARTBEAT_PK },
-    [SK]: { S: heartbeatSk(heartbeat.account, heartbeat.region) },
-    [A.type]: { S: 'heartbeat' },
-    [A.account]: { S: heartbeat.account },
-    [A.region]: { S: heartbeat.region },
-    [A.lastSeen]: { S: new Date(ms).toISOString() },
-    [A.lastSeenMs]: { N: String(ms) },
-    [TTL]: { N: String(expires) },
-  };
-}
-
-function toHeartbeat(item: Item): Heartbeat | undefined {
-  const account = item[A.account]?.S;
-  const region = item[A.region]?.S;
-  const time = item[A.lastSeen]?.S;
-  return account && region && time ? { account, region, time } : undefined;
-}
-
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
-  return results;
 }
 
 function definedOnly<T extends object>(options: T): Partial<T> {

@@ -22,9 +22,10 @@ import { startSweepSync } from './sweep-sync.ts';
  * through the ports the handler passes in, so every branch is exercised with fakes.
  */
 
+export { mapBounded } from '../shared/map-bounded.ts';
 export { DEFAULT_MIN_KEY_BUDGET_MS } from './key-action.ts';
 export type { RemediationPorts } from './ports.ts';
-export { DEFAULT_CONCURRENCY, DEFAULT_PROGRESS_EVERY, mapBounded } from './sweep.ts';
+export { DEFAULT_CONCURRENCY, DEFAULT_PROGRESS_EVERY } from './sweep.ts';
 
 /** Classifies the event, decides every key it concerns, and returns one outcome per key. */
 export async function remediate(input: unknown, ports: RemediationPorts): Promise<RemediationResult> {

@@ -1,3 +1,4 @@
+import { mapBounded } from '../shared/map-bounded.ts';
 import {
   act,
   OUT_OF_TIME_REASON,
@@ -156,23 +157,4 @@ async function sweptKey(
   // (another guard, a person) makes the cancel answer not-pending, which is the same outcome. This
   // keeps a sweep at pages + cancels (+ enables) requests.
   return act({ key: listed, source: 'sweep', context, fallback, ports });
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight, keeping the input order in the result. */
-export async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T, index);
-    }
-  };
-  const workers = Math.max(1, Math.min(Math.floor(limit) || 1, items.length));
-  await Promise.all(Array.from({ length: items.length === 0 ? 0 : workers }, worker));
-  return results;
 }

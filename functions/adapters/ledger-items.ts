@@ -1,0 +1,119 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { Heartbeat, LedgerEntry } from '../domain/ledger.ts';
+import { decisionExpiry, heartbeatExpiry, LedgerError } from '../domain/ledger.ts';
+import type { Outcome } from '../domain/remediation-outcome.ts';
+import { OUTCOMES } from '../domain/remediation-outcome.ts';
+import {
+  LEDGER_ATTRIBUTES as A,
+  DECISION_SK,
+  decisionPk,
+  HEARTBEAT_PK,
+  heartbeatSk,
+  LEDGER_PARTITION_KEY as PK,
+  LEDGER_SORT_KEY as SK,
+  LEDGER_TTL_ATTRIBUTE as TTL,
+} from '../shared/ledger-schema.ts';
+import { ACCOUNT_ID_PATTERN, REGION_NAME_PATTERN } from '../shared/settings.ts';
+
+/**
+ * The ledger's items marshalled by hand (see ledger-dynamodb.ts for why): domain entry and heartbeat to
+ * DynamoDB item and back. Writing checks its input and throws a LedgerError; reading returns
+ * `undefined` for an item it cannot read, so one bad item never hides the others.
+ */
+
+const OUTCOME_SET: ReadonlySet<string> = new Set(OUTCOMES);
+
+/** A DynamoDB item in the low-level client's attribute-value form. */
+export type Item = Record<string, AttributeValue>;
+
+/** The primary key of the decision item for a key ARN. */
+export function decisionKey(arn: string): Item {
+  return { [PK]: { S: decisionPk(arn) }, [SK]: { S: DECISION_SK } };
+}
+
+/** The decision item for a ledger entry; throws a LedgerError for an entry that cannot be stored. */
+export function toItem(entry: LedgerEntry): Item {
+  if (typeof entry.arn !== 'string' || !entry.arn.startsWith('arn:')) {
+    throw new LedgerError('write', 'a ledger entry needs a key ARN');
+  }
+  if (!OUTCOME_SET.has(entry.decision)) {
+    throw new LedgerError('write', `a ledger entry has an unknown decision for ${entry.arn}`);
+  }
+  const item: Item = {
+    ...decisionKey(entry.arn),
+    [A.type]: { S: 'decision' },
+    [A.arn]: { S: entry.arn },
+    [A.deletionDate]: { S: entry.deletionDate },
+    [A.decision]: { S: entry.decision },
+    [A.reason]: { S: entry.reason.slice(0, 500) },
+    [A.source]: { S: entry.source },
+    [A.eventId]: { S: entry.eventId },
+    [A.decidedAt]: { S: entry.decidedAt },
+    [A.notified]: { L: entry.notified.map((o) => ({ S: o })) },
+    [TTL]: { N: String(decisionExpiry(entry.deletionDate)) },
+  };
+  if (entry.actor !== undefined) item[A.actor] = { S: entry.actor };
+  if (entry.lastChanceAt !== undefined) item[A.lastChanceAt] = { S: entry.lastChanceAt };
+  return item;
+}
+
+/** The ledger entry an item holds, or `undefined` when it is not a readable decision item. */
+export function toEntry(item: Item): LedgerEntry | undefined {
+  const s = (name: string) => item[name]?.S;
+  const arn = s(A.arn);
+  const deletionDate = s(A.deletionDate);
+  const decision = s(A.decision);
+  const source = s(A.source);
+  const eventId = s(A.eventId);
+  const decidedAt = s(A.decidedAt);
+  if (!arn || !deletionDate || !decision || !OUTCOME_SET.has(decision) || !eventId || !decidedAt)
+    return undefined;
+  if (source !== 'event' && source !== 'sweep') return undefined;
+  const notified = (item[A.notified]?.L ?? [])
+    .map((v) => v.S)
+    .filter((o): o is Outcome => o !== undefined && OUTCOME_SET.has(o));
+  const actor = s(A.actor);
+  const lastChanceAt = s(A.lastChanceAt);
+  return {
+    arn,
+    deletionDate,
+    decision: decision as Outcome,
+    reason: s(A.reason) ?? '',
+    source,
+    eventId,
+    ...(actor === undefined ? {} : { actor }),
+    decidedAt,
+    notified,
+    ...(lastChanceAt === undefined ? {} : { lastChanceAt }),
+  };
+}
+
+/** The heartbeat item for an (account, Region); throws a LedgerError for a malformed heartbeat. */
+export function heartbeatItem(heartbeat: Heartbeat): Item {
+  if (!ACCOUNT_ID_PATTERN.test(heartbeat.account)) {
+    throw new LedgerError('heartbeat', 'a heartbeat account must be a 12-digit account id');
+  }
+  if (!REGION_NAME_PATTERN.test(heartbeat.region)) {
+    throw new LedgerError('heartbeat', 'a heartbeat region must be a Region name such as eu-west-1');
+  }
+  const ms = Date.parse(heartbeat.time);
+  const expires = heartbeatExpiry(heartbeat.time);
+  return {
+    [PK]: { S: HEARTBEAT_PK },
+    [SK]: { S: heartbeatSk(heartbeat.account, heartbeat.region) },
+    [A.type]: { S: 'heartbeat' },
+    [A.account]: { S: heartbeat.account },
+    [A.region]: { S: heartbeat.region },
+    [A.lastSeen]: { S: new Date(ms).toISOString() },
+    [A.lastSeenMs]: { N: String(ms) },
+    [TTL]: { N: String(expires) },
+  };
+}
+
+/** The heartbeat an item holds, or `undefined` when a field is missing. */
+export function toHeartbeat(item: Item): Heartbeat | undefined {
+  const account = item[A.account]?.S;
+  const region = item[A.region]?.S;
+  const time = item[A.lastSeen]?.S;
+  return account && region && time ? { account, region, time } : undefined;
+}
