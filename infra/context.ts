@@ -4,8 +4,9 @@
  */
 
 // The settings rules the functions apply too (a pure module: nothing else of the function code loads).
-import type { Checked, Mode, Reenable } from '../functions/shared/settings.ts';
+import type { Mode, Reenable } from '../functions/shared/settings.ts';
 import {
+  ACCOUNT_ID_PATTERN,
   checkExemptTag,
   checkHttpsOrigin,
   checkMode,
@@ -18,6 +19,7 @@ import {
   PRINCIPAL_PATTERN_DESCRIPTION,
 } from '../functions/shared/settings.ts';
 import { ContextError } from './context-error.ts';
+import { checkedValue, checkList, list, parseBool, text } from './context-values.ts';
 import { HUB_CONTEXT_KEYS } from './hub-context.ts';
 
 /** Alarm names the alarm rule matches: exact names and name prefixes. */
@@ -103,41 +105,10 @@ const EMAIL = /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const VPCE_ID = /^vpce-[0-9a-f]{8,17}$/;
-const ACCOUNT = /^\d{12}$/;
 const LOG_GROUP = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 const ALARM_NAME = /^[^\s,*][^,*]{0,254}\*?$/;
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON = /^cron\((\S+ ){5}\S+\)$/;
-
-/** Context values arrive as strings from `-c`, but cdk.json may hold booleans, numbers or arrays. */
-function text(value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (Array.isArray(value)) return value.map((v) => String(v)).join(',');
-  const s = String(value).trim();
-  return s === '' ? undefined : s;
-}
-
-function list(value: unknown): string[] {
-  return (text(value) ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
-
-/** The value of a shared settings rule, or `fallback` with its problem recorded. */
-function checkedValue<T>(checked: Checked<T>, fallback: T, problems: string[]): T {
-  if (checked.ok) return checked.value;
-  problems.push(checked.problem);
-  return fallback;
-}
-
-function parseBool(key: string, value: unknown, problems: string[]): boolean {
-  const s = text(value)?.toLowerCase();
-  if (s === undefined || s === 'false') return false;
-  if (s === 'true') return true;
-  problems.push(`${key} must be true or false`);
-  return false;
-}
 
 function parseInteger(key: string, value: unknown, min: number, max: number, problems: string[]) {
   const s = text(value);
@@ -186,19 +157,6 @@ function parseAlarmNames(value: unknown, problems: string[]): AlarmNameMatch {
   }
   if (entries.length === 0) problems.push('alarmNames must name at least one alarm or prefix');
   return { exact, prefixes };
-}
-
-/** Checks every entry of a comma-separated list against a pattern, reporting the first bad one. */
-function checkList(
-  key: string,
-  entries: string[],
-  pattern: RegExp | ((entry: string) => boolean),
-  what: string,
-  problems: string[],
-) {
-  const accepts = typeof pattern === 'function' ? pattern : (e: string) => pattern.test(e);
-  const bad = entries.find((e) => !accepts(e));
-  if (bad !== undefined) problems.push(`${key} has an entry that is not ${what}: "${bad.slice(0, 200)}"`);
 }
 
 /** Validates the CDK context into deployment settings; throws ContextError listing every problem. */
@@ -273,7 +231,7 @@ export function parseGuardContext(context: Readonly<Record<string, unknown>>): G
   }
 
   const allowedAccounts = list(context.allowedAccounts);
-  checkList('allowedAccounts', allowedAccounts, ACCOUNT, 'a 12-digit account id', problems);
+  checkList('allowedAccounts', allowedAccounts, ACCOUNT_ID_PATTERN, 'a 12-digit account id', problems);
 
   const vpcEndpointId = text(context.vpcEndpointId);
   if (vpcEndpointId !== undefined && !VPCE_ID.test(vpcEndpointId)) {

@@ -10,6 +10,7 @@ import {
   type Scope,
 } from '../functions/shared/settings.ts';
 import { ContextError } from './context-error.ts';
+import { checkedValue, checkList, parseBool, text, uniqueList } from './context-values.ts';
 
 /** The context keys this module reads, for the app's typo detection (CONTEXT_KEYS). */
 export const HUB_CONTEXT_KEYS = [
@@ -66,48 +67,10 @@ const REGION = REGION_NAME_PATTERN;
 // Organizations' own id patterns: ou-<root suffix>-<ou suffix>, or a root r-<suffix>.
 const ORG_UNIT = /^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/;
 
-function text(value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (Array.isArray(value)) return value.map((v) => String(v)).join(',');
-  const s = String(value).trim();
-  return s === '' ? undefined : s;
-}
-
-/** Comma-separated (or a cdk.json array), trimmed, empty entries and repeats dropped, order kept. */
-function list(value: unknown): string[] {
-  const entries = (text(value) ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  return [...new Set(entries)];
-}
-
-function checkList(
-  key: string,
-  entries: readonly string[],
-  pattern: RegExp,
-  what: string,
-  problems: string[],
-) {
-  const bad = entries.find((e) => !pattern.test(e));
-  if (bad !== undefined) problems.push(`${key} has an entry that is not ${what}: "${bad.slice(0, 200)}"`);
-}
-
 function parseScope(key: string, value: unknown, kind: 'accounts' | 'regions', problems: string[]): Scope {
   // The functions' SCOPE_ACCOUNTS / SCOPE_REGIONS rule, so a context value the synth accepts is one
   // the function accepts too.
-  const checked = checkScope(text(value), key, kind);
-  if (checked.ok) return checked.value;
-  problems.push(checked.problem);
-  return '*';
-}
-
-function parseBool(key: string, value: unknown, problems: string[]): boolean {
-  const s = text(value)?.toLowerCase();
-  if (s === undefined || s === 'false') return false;
-  if (s === 'true') return true;
-  problems.push(`${key} must be true or false`);
-  return false;
+  return checkedValue(checkScope(text(value), key, kind), '*', problems);
 }
 
 /** The hub's account or Region: the context key wins; a CLI default counts only when well-formed. */
@@ -145,7 +108,7 @@ export function parseHubContext(
     );
   }
 
-  const spokeAccounts = list(context.spokeAccounts);
+  const spokeAccounts = uniqueList(context.spokeAccounts);
   checkList('spokeAccounts', spokeAccounts, ACCOUNT, 'a 12-digit account id', problems);
 
   const scopeAccounts = parseScope('scopeAccounts', context.scopeAccounts, 'accounts', problems);
@@ -155,9 +118,9 @@ export function parseHubContext(
   const account = hubPart('hubAccount', context.hubAccount, cli.account, ACCOUNT, '123456789012', problems);
   const region = hubPart('hubRegion', context.hubRegion, cli.region, REGION, 'us-east-1', problems);
 
-  const spokeRegions = list(context.spokeRegions);
+  const spokeRegions = uniqueList(context.spokeRegions);
   checkList('spokeRegions', spokeRegions, REGION, 'a Region name (no *: list the Regions)', problems);
-  const spokeOrgUnits = list(context.spokeOrgUnits);
+  const spokeOrgUnits = uniqueList(context.spokeOrgUnits);
   checkList(
     'spokeOrgUnits',
     spokeOrgUnits,
