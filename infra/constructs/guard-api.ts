@@ -173,27 +173,16 @@ function apiPolicy(s: ApiSettings): iam.PolicyDocument | undefined {
       resources: ['execute-api:/*'],
     }),
   ];
-  if (s.allowedAccounts.length > 0) {
-    statements.push(
-      new iam.PolicyStatement({
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['execute-api:Invoke'],
-        resources: ['execute-api:/*'],
-        conditions: { StringNotEquals: { 'aws:PrincipalAccount': accounts } },
-      }),
-    );
-  }
-  if (s.vpcEndpointId !== undefined) {
-    statements.push(
-      new iam.PolicyStatement({
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['execute-api:Invoke'],
-        resources: ['execute-api:/*'],
-        conditions: { StringNotEquals: { 'aws:SourceVpce': s.vpcEndpointId } },
-      }),
-    );
-  }
+  // Each restriction is a Deny on Invoke unless its condition key matches.
+  const denyUnless = (key: string, allowed: string | string[]) =>
+    new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['execute-api:Invoke'],
+      resources: ['execute-api:/*'],
+      conditions: { StringNotEquals: { [key]: allowed } },
+    });
+  if (s.allowedAccounts.length > 0) statements.push(denyUnless('aws:PrincipalAccount', accounts));
+  if (s.vpcEndpointId !== undefined) statements.push(denyUnless('aws:SourceVpce', s.vpcEndpointId));
   return new iam.PolicyDocument({ statements });
 }
