@@ -1,8 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Heartbeat, LedgerEntry } from '../domain/ledger.ts';
 import { decisionExpiry, heartbeatExpiry, LedgerError } from '../domain/ledger.ts';
-import type { Outcome } from '../domain/remediation-outcome.ts';
-import { OUTCOMES } from '../domain/remediation-outcome.ts';
 import {
   LEDGER_ATTRIBUTES as A,
   DECISION_SK,
@@ -13,6 +11,8 @@ import {
   LEDGER_SORT_KEY as SK,
   LEDGER_TTL_ATTRIBUTE as TTL,
 } from '../shared/ledger-schema.ts';
+import type { Outcome } from '../shared/outcomes.ts';
+import { OUTCOMES } from '../shared/outcomes.ts';
 import { ACCOUNT_ID_PATTERN, REGION_NAME_PATTERN } from '../shared/settings.ts';
 
 /**

@@ -1,23 +1,12 @@
+import type { Outcome } from '../shared/outcomes.ts';
 import type { Mode } from '../shared/settings.ts';
 import type { AwsKeyRef } from './aws-key-ref.ts';
 import type { Coverage } from './ledger.ts';
 import type { ManagedKey } from './managed-key.ts';
 
-/** The outcomes of contract section 4, one per key. */
-export const OUTCOMES = [
-  'cancelled',
-  'cancelled-and-enabled',
-  'not-pending',
-  'allowed',
-  'exempt',
-  'detected',
-  'not-managed',
-  'out-of-scope',
-  'denied-attempt',
-  'failed',
-] as const;
-
-export type Outcome = (typeof OUTCOMES)[number];
+// The outcome names live in shared/ (the stack's dashboard reads them too); the domain's model includes them.
+export type { Outcome } from '../shared/outcomes.ts';
+export { OUTCOMES } from '../shared/outcomes.ts';
 
 /** What the remediation's handler was given: the classified event kind. */
 export type EventKind = 'schedule-key-deletion' | 'denied-attempt' | 'sweep' | 'heartbeat' | 'ignored';

@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { OUTCOMES } from '../../functions/domain/remediation-outcome.ts';
+import { OUTCOMES } from '../../functions/shared/outcomes.ts';
 import {
   DEFAULT_METRICS_NAMESPACE,
   LEDGER_ERRORS_METRIC,
