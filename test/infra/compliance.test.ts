@@ -1,14 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { App, Stack, Validations } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { controlTowerChecks } from '../../infra/compliance.ts';
-import { addDeletionGuard, addGuardStacks } from '../../infra/guard-app.ts';
 import type { Synthesized } from './helpers.ts';
-import { HUB_CONTEXT, PROJECT_ROOT, REQUIRED_CONTEXT, synth } from './helpers.ts';
-
-const STUB = lambda.Code.fromInline('exports.handler = async () => ({});');
+import { HUB_CONTEXT, synth, wireApp } from './helpers.ts';
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -50,6 +46,18 @@ function controlTowerReport(s: Synthesized): PluginReport {
 const resources = (s: Synthesized, type: string) => Object.entries(s.template.findResources(type));
 const props = (r: Json) => r.Properties as Json;
 const statementsOf = (doc: unknown) => (doc as { Statement: Statement[] }).Statement;
+
+/**
+ * Adds an unencrypted log group as a probe. cdk-nag's own finding on it is acknowledged, as it is not the
+ * finding under test: the Control Tower plugin must refuse it on its own.
+ */
+function addPlainLogGroup(stack: Stack): void {
+  const plain = new logs.LogGroup(stack, 'Plain', { retention: logs.RetentionDays.ONE_YEAR });
+  Validations.of(plain).acknowledge({
+    id: 'AwsSolutions-CWL1',
+    reason: 'Probe for the Control Tower plugin.',
+  });
+}
 
 describe('AWS Control Tower proactive controls', () => {
   it.each([
@@ -99,22 +107,10 @@ describe('AWS Control Tower proactive controls', () => {
   it.each(['CckmDeletionGuardSpoke-eu-west-1', 'CckmDeletionGuardOrgSpokes'])(
     'is registered app-wide by the wiring: an unencrypted log group in %s fails synthesis',
     (stackName) => {
-      const app = new App({
-        builtinCloudFormationValidation: false,
-        context: { 'aws:cdk:bundling-stacks': [], ...REQUIRED_CONTEXT, ...HUB_CONTEXT },
-      });
-      const { stacks } = addGuardStacks(app, {
-        projectRoot: PROJECT_ROOT,
-        code: { 'cancel-deletion': STUB, 'remediate-deletion': STUB },
-        cli: {},
-      });
-      const stack = stacks.find((st) => st.stackName === stackName);
+      const { app, guard } = wireApp(HUB_CONTEXT);
+      const stack = guard.stacks.find((st) => st.stackName === stackName);
       if (stack === undefined) throw new Error(`no stack ${stackName}`);
-      const plain = new logs.LogGroup(stack, 'Plain', { retention: logs.RetentionDays.ONE_YEAR });
-      Validations.of(plain).acknowledge({
-        id: 'AwsSolutions-CWL1',
-        reason: 'Probe for the Control Tower plugin.',
-      });
+      addPlainLogGroup(stack);
       expect(() => app.synth()).toThrow(/cloudwatch_log_group_encrypted_check/);
     },
   );
@@ -135,20 +131,8 @@ describe('AWS Control Tower proactive controls', () => {
   });
 
   it('is registered by the app wiring: an unencrypted log group in the guard stack fails synthesis', () => {
-    const app = new App({
-      builtinCloudFormationValidation: false,
-      context: { 'aws:cdk:bundling-stacks': [], ...REQUIRED_CONTEXT },
-    });
-    const stack = addDeletionGuard(app, {
-      projectRoot: PROJECT_ROOT,
-      code: { 'cancel-deletion': STUB, 'remediate-deletion': STUB },
-    });
-    const plain = new logs.LogGroup(stack, 'Plain', { retention: logs.RetentionDays.ONE_YEAR });
-    // Not the cdk-nag finding under test: the Control Tower plugin must refuse it on its own.
-    Validations.of(plain).acknowledge({
-      id: 'AwsSolutions-CWL1',
-      reason: 'Probe for the Control Tower plugin.',
-    });
+    const { app, guard } = wireApp();
+    addPlainLogGroup(guard.stack);
     expect(() => app.synth()).toThrow(/cloudwatch_log_group_encrypted_check/);
   });
 });

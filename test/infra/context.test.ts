@@ -1,23 +1,14 @@
 import { App } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ContextError, DEFAULTS, parseGuardContext } from '../../infra/context.ts';
 import { addGuardStacks } from '../../infra/guard-app.ts';
 import { HUB_CONTEXT_KEYS } from '../../infra/hub-context.ts';
-
-const STUB = lambda.Code.fromInline('exports.handler = async () => ({});');
+import { contextProblems } from '../helpers/context-problems.ts';
+import { STUB_CODE } from './helpers.ts';
 
 const required = { cckmUrl: 'https://cm.example.com', cckmSecretName: 'cckm/deletion-guard' };
 
-function problemsOf(context: Record<string, unknown>): string[] {
-  try {
-    parseGuardContext(context);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ContextError);
-    return [...(error as ContextError).problems];
-  }
-  throw new Error('expected a ContextError');
-}
+const problemsOf = (context: Record<string, unknown>) => contextProblems(() => parseGuardContext(context));
 
 describe('parseGuardContext', () => {
   it('applies the documented defaults when only the required keys are given', () => {
@@ -225,7 +216,7 @@ describe('parseGuardContext', () => {
     const stacks = (context: Record<string, unknown>) =>
       addGuardStacks(new App({ context: { 'aws:cdk:bundling-stacks': [], ...required, ...context } }), {
         cli: {},
-        code: { 'cancel-deletion': STUB, 'remediate-deletion': STUB },
+        code: STUB_CODE,
       }).stacks.map((st) => st.stackName);
     expect(stacks({})).toEqual(['CckmDeletionGuard']);
     expect(() => stacks({ spokeRegions: 'eu-west-1' })).toThrow(/hubAccount=.*hubRegion=/);
@@ -237,7 +228,7 @@ describe('parseGuardContext', () => {
     });
     const { hub, spokes } = addGuardStacks(app, {
       cli: { account: '111122223333', region: 'us-east-1' },
-      code: { 'cancel-deletion': STUB, 'remediate-deletion': STUB },
+      code: STUB_CODE,
     });
     expect(hub.hub).toEqual({ account: '111122223333', region: 'us-east-1' });
     expect(spokes.regional.map((st) => [st.stackName, st.account])).toEqual([

@@ -7,7 +7,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { FunctionName } from '../../infra/bundling.ts';
 import { FUNCTION_ENTRIES } from '../../infra/bundling.ts';
 import type { DeletionGuardStack } from '../../infra/deletion-guard-stack.ts';
-import { addDeletionGuard } from '../../infra/guard-app.ts';
+import type { DeletionGuard } from '../../infra/guard-app.ts';
+import { addDeletionGuard, addGuardStacks } from '../../infra/guard-app.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -28,6 +29,25 @@ export const HUB_CONTEXT = {
   scopeRegions: 'us-east-1,eu-west-1',
   sweepSync: 'true',
 } as const;
+
+/** Inline handler code standing in for both bundled functions. */
+export const STUB_CODE = {
+  'cancel-deletion': lambda.Code.fromInline('exports.handler = async () => ({});'),
+  'remediate-deletion': lambda.Code.fromInline('exports.handler = async () => ({});'),
+} as const;
+
+/**
+ * Wires every stack as infra/app.ts does (cdk-nag and the Control Tower checks registered) with stub
+ * code, without synthesizing: a test adds a probe resource, then expects `app.synth()` to refuse it.
+ */
+export function wireApp(context: Record<string, unknown> = {}): { app: App; guard: DeletionGuard } {
+  const app = new App({
+    builtinCloudFormationValidation: false,
+    context: { 'aws:cdk:bundling-stacks': [], ...REQUIRED_CONTEXT, ...context },
+  });
+  const guard = addGuardStacks(app, { projectRoot: PROJECT_ROOT, code: STUB_CODE, cli: {} });
+  return { app, guard };
+}
 
 /** Entry files that do not exist yet are replaced by inline stub code, so the stack still synthesizes. */
 export function missingEntries(): FunctionName[] {

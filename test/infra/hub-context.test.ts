@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ContextError } from '../../infra/context.ts';
 import { HUB_CONTEXT_KEYS, hubFunctionEnvironment, parseHubContext } from '../../infra/hub-context.ts';
+import { contextProblems } from '../helpers/context-problems.ts';
 
-function problemsOf(context: Record<string, unknown>, cli = {}): string[] {
-  try {
-    parseHubContext(context, cli);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ContextError);
-    return [...(error as ContextError).problems];
-  }
-  throw new Error('expected a ContextError');
-}
+const problemsOf = (context: Record<string, unknown>, cli = {}) =>
+  contextProblems(() => parseHubContext(context, cli));
 
 describe('parseHubContext', () => {
   it('needs nothing without spokes: no hub keys, scope everywhere, no sync, SELF', () => {

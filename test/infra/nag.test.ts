@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { App, Stack, Validations } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
-import { addDeletionGuard, addGuardStacks } from '../../infra/guard-app.ts';
-import { HUB_CONTEXT, nagFindings, PROJECT_ROOT, REQUIRED_CONTEXT, synth } from './helpers.ts';
-
-const STUB = lambda.Code.fromInline('exports.handler = async () => ({});');
+import { HUB_CONTEXT, nagFindings, synth, wireApp } from './helpers.ts';
 
 describe('cdk-nag AwsSolutions', () => {
   it('has no unacknowledged finding with the required context only', () => {
@@ -39,16 +35,10 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('is registered app-wide by the wiring: a finding in a spoke stack fails synthesis', () => {
-    const app = new App({
-      builtinCloudFormationValidation: false,
-      context: { 'aws:cdk:bundling-stacks': [], ...REQUIRED_CONTEXT, ...HUB_CONTEXT },
+    const { app, guard } = wireApp(HUB_CONTEXT);
+    new sqs.Queue(guard.spokes.regional[0] as Stack, 'Plain', {
+      encryption: sqs.QueueEncryption.UNENCRYPTED,
     });
-    const { spokes } = addGuardStacks(app, {
-      projectRoot: PROJECT_ROOT,
-      code: { 'cancel-deletion': STUB, 'remediate-deletion': STUB },
-      cli: {},
-    });
-    new sqs.Queue(spokes.regional[0] as Stack, 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
   });
 
@@ -74,15 +64,8 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('is registered by the app wiring: an unacknowledged finding fails synthesis (as `cdk synth` would)', () => {
-    const app = new App({
-      builtinCloudFormationValidation: false,
-      context: { 'aws:cdk:bundling-stacks': [], ...REQUIRED_CONTEXT },
-    });
-    const stack = addDeletionGuard(app, {
-      projectRoot: PROJECT_ROOT,
-      code: { 'cancel-deletion': STUB, 'remediate-deletion': STUB },
-    });
-    new sqs.Queue(stack, 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    const { app, guard } = wireApp();
+    new sqs.Queue(guard.stack, 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
   });
 
