@@ -4,7 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { controlTowerChecks } from '../../infra/compliance.ts';
 import type { Synthesized } from './helpers.ts';
-import { HUB_CONTEXT, synth, wireApp } from './helpers.ts';
+import { HUB_CONTEXT, OPTIONAL_CONTEXT, synth, wireApp } from './helpers.ts';
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -21,17 +21,8 @@ interface PluginReport {
   suppressedViolations?: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
 }
 
-const OPTIONAL = {
-  vpcId: 'vpc-0123456789abcdef0',
-  subnetIds: 'subnet-0123456789abcdef0',
-  tracing: 'true',
-  allowedAccounts: '111122223333',
-  vpcEndpointId: 'vpce-0123456789abcdef0',
-  cloudTrailLogGroupName: 'aws-cloudtrail-logs',
-  notifyEmail: 'ops@example.com',
-};
 const base = synth();
-const full = synth(OPTIONAL);
+const full = synth(OPTIONAL_CONTEXT);
 
 function controlTowerReport(s: Synthesized): PluginReport {
   const assembly = s.app.synth();

@@ -17,6 +17,17 @@ export const REQUIRED_CONTEXT = {
   cckmSecretName: 'cckm/deletion-guard',
 } as const;
 
+/** Every optional feature on: VPC, tracing, private API restricted to an account, CloudTrail alarm, e-mail. */
+export const OPTIONAL_CONTEXT = {
+  vpcId: 'vpc-0123456789abcdef0',
+  subnetIds: 'subnet-0123456789abcdef0',
+  tracing: 'true',
+  allowedAccounts: '111122223333',
+  vpcEndpointId: 'vpce-0123456789abcdef0',
+  cloudTrailLogGroupName: 'aws-cloudtrail-logs',
+  notifyEmail: 'ops@example.com',
+} as const;
+
 /** The issue's full hub-and-spoke context (issue 11), with scope, sweepSync and a listed spoke account. */
 export const HUB_CONTEXT = {
   hubAccount: '111122223333',

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
-import { HUB_CONTEXT, nagFindings, synth, wireApp } from './helpers.ts';
+import { HUB_CONTEXT, nagFindings, OPTIONAL_CONTEXT, synth, wireApp } from './helpers.ts';
 
 describe('cdk-nag AwsSolutions', () => {
   it('has no unacknowledged finding with the required context only', () => {
@@ -10,16 +10,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('has no unacknowledged finding with every optional feature on (VPC, tracing, private API, alarm)', () => {
-    const { app } = synth({
-      vpcId: 'vpc-0123456789abcdef0',
-      subnetIds: 'subnet-0123456789abcdef0',
-      tracing: 'true',
-      allowedAccounts: '111122223333',
-      vpcEndpointId: 'vpce-0123456789abcdef0',
-      cloudTrailLogGroupName: 'aws-cloudtrail-logs',
-      notifyEmail: 'ops@example.com',
-      reservedConcurrency: '2',
-    });
+    const { app } = synth({ ...OPTIONAL_CONTEXT, reservedConcurrency: '2' });
     expect(nagFindings(app)).toEqual([]);
   });
 
