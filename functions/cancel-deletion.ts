@@ -47,15 +47,23 @@ export function createCancelDeletionHandler(deps: CancelDeletionDeps) {
     });
 }
 
-// Clients are created once per container; a configuration error surfaces at invocation as a 500.
-const secretsClient = new SecretsManagerClient({});
-const client: Loaded<CckmApi> = connection.ok
-  ? { ok: true, value: createCckmClient(connection.value, { secretsClient, logger }) }
-  : connection;
+// Clients are created once per container, at the first invocation rather than at import: the SDK
+// client's construction is ~3 ms of a ~120 ms cold import (BENCHMARKS.md) and the import is what a
+// cold start waits for. A configuration error surfaces at invocation as a 500.
+let client: Loaded<CckmApi> | undefined;
+function cckmClient(): CckmApi {
+  client ??= connection.ok
+    ? {
+        ok: true,
+        value: createCckmClient(connection.value, { secretsClient: new SecretsManagerClient({}), logger }),
+      }
+    : connection;
+  return requireConfig(client);
+}
 
 /** Lambda entry point. */
 export const handler = createCancelDeletionHandler({
-  cckm: () => requireConfig(client),
+  cckm: cckmClient,
   scope: () => requireConfig(reach).scope,
   logger,
 });
