@@ -27,6 +27,7 @@ import {
 import { deadlineOf } from './shared/deadline.ts';
 import { logger } from './shared/logger.ts';
 import { metrics, recordGuardMetric, recordOutcomes } from './shared/metrics.ts';
+import { sourceMapped } from './shared/source-maps.ts';
 
 /** What the remediation handler needs from the outside world; tests pass fakes. */
 export interface RemediationDeps {
@@ -71,6 +72,8 @@ export function createRemediationHandler(deps: RemediationDeps) {
         audit: (record) => deps.logger.info('remediation outcome', auditFields(record)),
         progress: (message, fields) => deps.logger.info(message, { ...fields }),
         warn: (message, fields) => deps.logger.warn(message, { ...fields }),
+        unexpected: (message, error, fields) =>
+          deps.logger.error(message, { ...fields, error: sourceMapped(error) as Error }),
         notify: config.notifyTopicArn
           ? createSnsNotifier({ client: deps.sns(), topicArn: config.notifyTopicArn, logger: deps.logger })
           : undefined,
