@@ -17,6 +17,8 @@ import {
   isPrincipalPattern,
   PRINCIPAL_PATTERN_DESCRIPTION,
 } from '../functions/shared/settings.ts';
+import { ContextError } from './context-error.ts';
+import { HUB_CONTEXT_KEYS } from './hub-context.ts';
 
 /** Alarm names the alarm rule matches: exact names and name prefixes. */
 export interface AlarmNameMatch {
@@ -90,15 +92,11 @@ export const CONTEXT_KEYS = [
   'timeoutMs',
   'tracing',
   'reservedConcurrency',
+  // Read by ./hub-context.ts (hub bus, scope, spokes): listed here so a misspelling is caught as well.
+  ...HUB_CONTEXT_KEYS,
 ] as const;
 
-/** Thrown when context is missing or malformed; the message lists every problem with its key. */
-export class ContextError extends Error {
-  override readonly name = 'ContextError';
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid CDK context (pass values with -c key=value):\n  - ${problems.join('\n  - ')}`);
-  }
-}
+export { ContextError };
 
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const EMAIL = /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/;

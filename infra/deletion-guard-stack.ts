@@ -13,21 +13,27 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEFAULT_METRICS_NAMESPACE, SERVICE_NAME } from '../functions/shared/telemetry.ts';
 import type { FunctionName } from './bundling.ts';
-import { FUNCTION_ENTRIES, FUNCTION_TIMEOUT_MS } from './bundling.ts';
+import { FUNCTION_ENTRIES, FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_MS } from './bundling.ts';
 import { acknowledgeControl, addConfusedDeputyGuards } from './compliance.ts';
 import { auditLogKey } from './constructs/audit-log-key.ts';
-import { deadLetterQueue, eventRules } from './constructs/event-rules.ts';
+import { deadLetterQueue, eventRules, RULE_TARGET_RETRY } from './constructs/event-rules.ts';
 import { GuardApi } from './constructs/guard-api.ts';
 import { GuardFunction } from './constructs/guard-function.ts';
+import { HubBus } from './constructs/hub-bus.ts';
+import { LedgerTable } from './constructs/ledger-table.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { functionNetwork } from './constructs/network.ts';
 import { NotificationTopics } from './constructs/notifications.ts';
 import type { GuardSettings } from './context.ts';
+import type { HubSettings } from './hub-context.ts';
+import { hubFunctionEnvironment, parseHubContext } from './hub-context.ts';
 
 export const STACK_NAME = 'CckmDeletionGuard';
 
 export interface DeletionGuardStackProps extends StackProps {
   readonly settings: GuardSettings;
+  /** Hub bus policy, scope and sweep synchronization (./hub-context.ts); default: none of them (`*` scope). */
+  readonly hub?: HubSettings;
   /** Directory holding package.json and the function sources; default: this repository. */
   readonly projectRoot?: string;
   /** Test-only: prebuilt code per function instead of bundling its entry. */
@@ -35,7 +41,8 @@ export interface DeletionGuardStackProps extends StackProps {
 }
 
 /**
- * The whole guard: both functions, the REST API, the EventBridge rules, topics, queue, alarms, dashboard.
+ * The whole guard (the hub): both functions, the REST API, the EventBridge rules on the default bus and
+ * on the hub bus, the ledger table, topics, queue, alarms, dashboard.
  * Each concern is built by its module under constructs/, in this stack's scope, so the logical ids of a
  * deployed stack never change with the code's layout.
  */
@@ -47,6 +54,8 @@ export class DeletionGuardStack extends Stack {
   readonly alarmTopic: sns.Topic;
   readonly deadLetterQueue: sqs.Queue;
   readonly dashboard: cloudwatch.Dashboard;
+  readonly hubBus: HubBus;
+  readonly ledger: LedgerTable;
 
   constructor(scope: Construct, id: string, props: DeletionGuardStackProps) {
     super(scope, id, {
@@ -54,6 +63,8 @@ export class DeletionGuardStack extends Stack {
       ...props,
     });
     const s = props.settings;
+    const hub = props.hub ?? parseHubContext({});
+    const scopeEnv = hubFunctionEnvironment(hub);
     const projectRoot = props.projectRoot ?? fileURLToPath(new URL('..', import.meta.url));
     const logRetention = logs.RetentionDays.ONE_YEAR;
 
@@ -62,6 +73,7 @@ export class DeletionGuardStack extends Stack {
     this.alarmTopic = topics.alarmTopic;
     this.deadLetterQueue = deadLetterQueue(this);
     const logKey = auditLogKey(this);
+    this.ledger = new LedgerTable(this, 'Ledger');
     const network = s.vpc ? functionNetwork(this, { ...s.vpc, cckmUrl: s.cckmUrl }) : undefined;
 
     // --- Functions -----------------------------------------------------------------------------
@@ -85,9 +97,14 @@ export class DeletionGuardStack extends Stack {
       entry: FUNCTION_ENTRIES['cancel-deletion'],
       projectRoot,
       description: 'CCKM Deletion Guard: API route, cancels the deletion of one key',
-      memorySize: 512,
+      memorySize: FUNCTION_MEMORY_MB['cancel-deletion'],
       timeout: Duration.millis(FUNCTION_TIMEOUT_MS['cancel-deletion']),
-      environment: connectionEnv,
+      // The API answers 403 for a key outside scope, so it reads the same scope as the remediation.
+      environment: {
+        ...connectionEnv,
+        SCOPE_ACCOUNTS: scopeEnv.SCOPE_ACCOUNTS,
+        SCOPE_REGIONS: scopeEnv.SCOPE_REGIONS,
+      },
       logRetention,
       logKey,
       tracing: s.tracing,
@@ -100,7 +117,7 @@ export class DeletionGuardStack extends Stack {
       entry: FUNCTION_ENTRIES['remediate-deletion'],
       projectRoot,
       description: 'CCKM Deletion Guard: remediation of CloudTrail, alarm and scheduled events',
-      memorySize: 512,
+      memorySize: FUNCTION_MEMORY_MB['remediate-deletion'],
       timeout: Duration.millis(FUNCTION_TIMEOUT_MS['remediate-deletion']),
       environment: {
         ...connectionEnv,
@@ -109,6 +126,8 @@ export class DeletionGuardStack extends Stack {
         ALLOWED_PRINCIPALS: s.allowedPrincipals.join(','),
         EXEMPT_TAG: s.exemptTag,
         NOTIFY_TOPIC_ARN: topics.notifyTopic.topicArn,
+        ...scopeEnv,
+        LEDGER_TABLE: this.ledger.tableName,
       },
       logRetention,
       logKey,
@@ -125,6 +144,7 @@ export class DeletionGuardStack extends Stack {
     });
     this.remediationFunction.role.addToPolicy(readSecret);
     topics.notifyTopic.grantPublish(this.remediationFunction.role);
+    this.ledger.grantLedgerAccess(this.remediationFunction.role);
 
     const wildcardReasons = [
       network &&
@@ -163,11 +183,20 @@ export class DeletionGuardStack extends Stack {
       remediation: this.remediationFunction.function,
       deadLetterQueue: this.deadLetterQueue,
     });
+    // The bus the spokes forward to, its rules with the default-bus rules' retry policy and queue.
+    this.hubBus = new HubBus(this, 'HubBus', {
+      organizationId: hub.organizationId,
+      spokeAccounts: hub.spokeAccounts,
+      target: this.remediationFunction.function,
+      deadLetterQueue: this.deadLetterQueue,
+      ...RULE_TARGET_RETRY,
+    });
     this.dashboard = new Monitoring(this, {
       namePrefix: STACK_NAME,
       alarmTopic: this.alarmTopic,
       cancelFunction: this.cancelFunction.function,
       remediationFunction: this.remediationFunction.function,
+      remediationLogGroup: this.remediationFunction.logGroup,
       deadLetterQueue: this.deadLetterQueue,
       cloudTrailLogGroupName: s.cloudTrailLogGroupName,
     }).dashboard;
@@ -189,5 +218,9 @@ export class DeletionGuardStack extends Stack {
       description: 'Dead-letter queue of events the guard could not process',
     });
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName });
+    new CfnOutput(this, 'LedgerTableName', {
+      value: this.ledger.tableName,
+      description: 'DynamoDB table of the decisions, notifications and spoke heartbeats the guard remembers',
+    });
   }
 }

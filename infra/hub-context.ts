@@ -9,7 +9,7 @@ import {
   REGION_NAME_PATTERN,
   type Scope,
 } from '../functions/shared/settings.ts';
-import { ContextError } from './context.ts';
+import { ContextError } from './context-error.ts';
 
 /** The context keys this module reads, for the app's typo detection (CONTEXT_KEYS). */
 export const HUB_CONTEXT_KEYS = [

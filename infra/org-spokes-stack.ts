@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { StackProps } from 'aws-cdk-lib';
 import { App, BootstraplessSynthesizer, CfnStackSet, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { addConfusedDeputyGuards } from './compliance.ts';
 import type { HubLocation, StackSetCallAs } from './hub-context.ts';
 import { SpokeStack } from './spoke-stack.ts';
 
@@ -25,10 +29,22 @@ export interface OrgSpokesStackProps extends StackProps {
  * bootstrap-version rule or CDK metadata, so member accounts never bootstrapped for CDK can run it.
  */
 export function spokeTemplateBody(hub: HubLocation): string {
-  const app = new App({ analyticsReporting: false });
-  const stack = new SpokeStack(app, 'Spoke', { hub });
-  const template = app.synth().getStackArtifact(stack.artifactId).template as unknown;
-  return JSON.stringify(template);
+  // An output directory of its own: under `cdk synth` an App writes to the CLI's CDK_OUTDIR by default,
+  // which would leave a stray `Spoke.template.json` (and a second manifest) in cdk.out.
+  const outdir = mkdtempSync(join(tmpdir(), 'cckm-spoke-'));
+  try {
+    // No construct-path metadata, even when the CLI asks for it: the body stays the same in every synth.
+    const app = new App({
+      analyticsReporting: false,
+      outdir,
+      postCliContext: { 'aws:cdk:enable-path-metadata': false },
+    });
+    const stack = new SpokeStack(app, 'Spoke', { hub });
+    const template = app.synth().getStackArtifact(stack.artifactId).template as unknown;
+    return JSON.stringify(template);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -48,6 +64,7 @@ export class OrgSpokesStack extends Stack {
       synthesizer: new BootstraplessSynthesizer(),
       ...props,
     });
+    addConfusedDeputyGuards(this);
     const body = spokeTemplateBody(props.hub);
     this.templateBodyBytes = Buffer.byteLength(body, 'utf8');
     if (this.templateBodyBytes > TEMPLATE_BODY_LIMIT_BYTES) {

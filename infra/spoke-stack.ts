@@ -5,6 +5,7 @@ import {
   BootstraplessSynthesizer,
   CfnCondition,
   CfnResource,
+  CfnWaitConditionHandle,
   Duration,
   Fn,
   Stack,
@@ -16,6 +17,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
+import { addConfusedDeputyGuards } from './compliance.ts';
 import {
   FORWARD_RULE_NAME,
   HEARTBEAT_RULE_NAME,
@@ -37,9 +39,12 @@ export interface SpokeStackProps extends StackProps {
 
 /** Puts every resource of the stack under one condition (resources that carry their own keep it). */
 class ConditionAll implements IAspect {
-  constructor(private readonly condition: CfnCondition) {}
+  constructor(
+    private readonly condition: CfnCondition,
+    private readonly except: CfnResource,
+  ) {}
   visit(node: IConstruct): void {
-    if (node instanceof CfnResource && node.cfnOptions.condition === undefined) {
+    if (node instanceof CfnResource && node !== this.except && node.cfnOptions.condition === undefined) {
       node.cfnOptions.condition = this.condition;
     }
   }
@@ -67,6 +72,8 @@ export class SpokeStack extends Stack {
       ...props,
     });
     const { hub } = props;
+    // In the constructor, so the StackSet's copy of this template (synthesized apart) carries them too.
+    addConfusedDeputyGuards(this);
     // Same partition as the spoke: EventBridge does not forward across partitions.
     this.hubBusArn = `arn:${Aws.PARTITION}:events:${hub.region}:${hub.account}:event-bus/${HUB_BUS_NAME}`;
     const hubBus = events.EventBus.fromEventBusArn(this, 'HubBus', this.hubBusArn);
@@ -80,7 +87,10 @@ export class SpokeStack extends Stack {
         ),
       ),
     });
-    Aspects.of(this).add(new ConditionAll(create));
+    // CloudFormation needs at least one resource once conditions are evaluated; a wait condition handle
+    // without a wait condition is a placeholder that creates nothing in AWS and costs nothing.
+    const placeholder = new CfnWaitConditionHandle(this, 'Placeholder');
+    Aspects.of(this).add(new ConditionAll(create, placeholder));
 
     // SQS-managed encryption: EventBridge delivers dead letters without any KMS key permission.
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {

@@ -42,7 +42,13 @@ export function addSpokes(app: App, settings: HubSettings, options: AddSpokesOpt
           hub,
         }),
     );
-  if (options.hubStack) for (const spoke of regional) spoke.addDependency(options.hubStack);
+  if (options.hubStack)
+    for (const spoke of regional) {
+      spoke.addStackDependency(
+        options.hubStack,
+        'EventBridge checks the hub bus policy when a spoke rule is created',
+      );
+    }
   const organization =
     settings.spokeOrgUnits.length > 0
       ? new OrgSpokesStack(app, ORG_SPOKES_STACK_NAME, {

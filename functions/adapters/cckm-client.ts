@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { type AwsKeyRef, isRegion, parseCckmId, parseKeyIdRef } from '../domain/aws-key-ref.ts';
 import { isPendingDeletion, type ManagedKey, PENDING_STATES } from '../domain/managed-key.ts';
-import type { CallOptions, CancelResult, CckmApi, PageInfo, SynchronizationStart } from '../domain/ports.ts';
+import type {
+  CallOptions,
+  CancelResult,
+  CckmApi,
+  PageInfo,
+  SynchronizationStart,
+  UnreadableKey,
+} from '../domain/ports.ts';
 import type { ConnectionConfig } from '../shared/config.ts';
 import {
   AuthenticationError,
@@ -30,7 +37,7 @@ export interface CckmClient extends CckmApi {
 
 /** Page size of list calls; CM's default of 10 would mean many round trips. */
 export const PAGE_SIZE = 100;
-/** A listing longer than this is treated as a CM fault, not looped over forever. */
+/** A listing pass longer than this is treated as a CM fault, not looped over forever. */
 export const MAX_PAGES = 200;
 /** Passes over the pending set when it changed while being listed. */
 const MAX_PASSES = 3;
@@ -44,12 +51,12 @@ const listSchema = z.looseObject({
   resources: z.array(z.unknown()).nullable(),
 });
 
-/** AWS's text when a cancel meets a key that is not pending deletion, however CM wraps it. */
+/**
+ * AWS's text when a cancel meets a key that is not pending deletion, however CM wraps it. Only these
+ * words: a refusal saying the key *is* pending deletion (or pending import) is a failure.
+ */
 export function isNotPendingDetail(detail: CmErrorDetail): boolean {
-  const text = `${detail.codeDesc ?? ''} ${detail.cmMessage ?? ''}`;
-  return (
-    /is not pending deletion/i.test(text) || (/KMSInvalidStateException/i.test(text) && /pending/i.test(text))
-  );
+  return /\bis not pending deletion\b/i.test(`${detail.codeDesc ?? ''} ${detail.cmMessage ?? ''}`);
 }
 
 function failure(response: CmResponse, label: string): UpstreamError {
@@ -74,7 +81,8 @@ interface KeyResponse {
   readonly response: CmResponse;
   readonly label: string;
 }
-type KeyAnswer = KeyResponse | 'not-pending';
+/** `maybe-cancelled`: "not pending deletion", but after an attempt whose answer was lost (it may have cancelled). */
+type KeyAnswer = KeyResponse | 'not-pending' | 'maybe-cancelled';
 
 /** A call's result as the key mapper reads it: CM's answer, or the error the session threw. */
 type Sent = { readonly response: CmResponse } | { readonly error: unknown };
@@ -106,6 +114,47 @@ function readKeyAnswer(
   throw failure(response, label);
 }
 
+const UNREADABLE_REASON =
+  'the CCKM record could not be read (a missing or malformed id, region, aws_param.KeyID, Arn or KeyState)';
+
+/** A short printable text from a record that failed its schema, for a person to find the key by. */
+function shownText(value: unknown): string | undefined {
+  return typeof value === 'string' && /^[\x20-\x7e]{1,256}$/.test(value) ? value : undefined;
+}
+
+/**
+ * A listed item that failed the record schema, with what identity it has; undefined when it shows a
+ * state that is not pending (a CM that ignored the filter) and so is no key of the sweep.
+ */
+function unreadableOf(item: unknown): UnreadableKey | undefined {
+  const record = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+  const param = (
+    typeof record.aws_param === 'object' && record.aws_param !== null ? record.aws_param : {}
+  ) as Record<string, unknown>;
+  const state = shownText(param.KeyState);
+  if (state !== undefined && !PENDING_STATES.has(state)) return undefined;
+  const fields = {
+    cckmId: shownText(record.id),
+    keyId: shownText(param.KeyID),
+    arn: shownText(param.Arn),
+    account: shownText(param.AWSAccountId),
+    region: shownText(record.region),
+  };
+  const identity = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  return { unreadable: true, identity: { ...identity, aliases: [] }, reason: UNREADABLE_REASON };
+}
+
+/** CCKM ids are UUIDs: compared without regard to case. */
+function sameId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** The key record an action answered with, when it is one and about the key asked for. */
+function ownRecord(json: unknown, id: string): ManagedKey | undefined {
+  const key = managedKeyOf(json);
+  return key && sameId(key.cckmId, id) ? key : undefined;
+}
+
 /** The one match, undefined for none, UpstreamError when CCKM holds several records or more than it sent. */
 function single(matches: readonly CckmRecord[], incomplete: boolean, what: string): CckmRecord | undefined {
   if (!incomplete && matches.length <= 1) return matches[0];
@@ -119,6 +168,7 @@ function single(matches: readonly CckmRecord[], incomplete: boolean, what: strin
 export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps): CckmClient {
   const log = deps.logger ?? defaultLogger;
   const session = createCmSession(config, deps);
+  const maxPages = deps.maxPages ?? MAX_PAGES;
 
   /** Calls a key's path (`GET` the key, or `POST` an action) and reads the answer with the one mapper. */
   async function keyCall(id: unknown, action: 'cancel-deletion', options?: CallOptions): Promise<KeyAnswer>;
@@ -140,28 +190,42 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
       sent = { error };
     }
     const answer = readKeyAnswer(sent, label, cckmId, action === 'cancel-deletion');
-    return answer === 'not-pending' ? answer : { response: answer, label };
+    if (answer !== 'not-pending') return { response: answer, label };
+    // "Not pending" read from a thrown error came after retried failures: as ambiguous as a lost answer.
+    return 'error' in sent || sent.response.ambiguous ? 'maybe-cancelled' : 'not-pending';
   }
 
+  /**
+   * One page. A record that fails the schema throws for a lookup (`unreadable` absent), or is handed
+   * back as an UnreadableKey for a listing, so one bad record does not hide the others.
+   */
   async function listOnce(
     query: CmRequest['query'],
     options: CallOptions | undefined,
-  ): Promise<{ records: CckmRecord[]; total: number }> {
+    unreadable?: UnreadableKey[],
+  ): Promise<{ records: CckmRecord[]; total: number; items: number }> {
     const label = `GET ${KEYS_PATH}`;
     const response = await session.call({ method: 'GET', path: KEYS_PATH, query }, label, options);
     const envelope = listSchema.safeParse(okJson(response, label));
     if (!envelope.success) throw malformed(label, 'a malformed list', response);
-    const records = (envelope.data.resources ?? []).map((item) => {
+    const items = envelope.data.resources ?? [];
+    const records: CckmRecord[] = [];
+    for (const item of items) {
       const record = parseCckmRecord(item);
-      if (!record) throw malformed(label, 'a malformed key record', response);
-      return record;
-    });
-    return { records, total: envelope.data.total };
+      if (record) records.push(record);
+      else if (!unreadable) throw malformed(label, 'a malformed key record', response);
+      else {
+        const bad = unreadableOf(item);
+        if (bad) unreadable.push(bad);
+      }
+    }
+    return { records, total: envelope.data.total, items: items.length };
   }
 
   /** Reads every page of pending keys into `found`; throws on a CM failure or past the page cap. */
   async function listPendingInto(
     found: Map<string, ManagedKey>,
+    unreadable: Map<string, UnreadableKey>,
     options: CallOptions & { onPage?: (info: PageInfo) => void; regions?: readonly string[] },
   ): Promise<number> {
     // Regions go into the query string: checked here, whatever the caller already checked.
@@ -171,14 +235,20 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
       const before = found.size;
       let firstTotal: number | undefined;
       let moved = false;
-      for (let skip = 0; ; ) {
-        if (page >= MAX_PAGES) {
-          throw new UpstreamError(`CipherTrust Manager listed more than ${MAX_PAGES} pages of pending keys`);
+      // The cap bounds one pass: a set that moved is listed again in full, not cut by earlier passes.
+      for (let skip = 0, pagesThisPass = 0; ; pagesThisPass++) {
+        if (pagesThisPass >= maxPages) {
+          throw new UpstreamError(
+            `listing incomplete: CipherTrust Manager listed more than ${maxPages} pages of pending keys in one pass`,
+          );
         }
-        const { records, total } = await listOnce(
+        const bad: UnreadableKey[] = [];
+        const { records, total, items } = await listOnce(
           { keystate: PENDING_KEY_STATES, ...(regions && { region: regions }), skip, limit: PAGE_SIZE },
           options,
+          bad,
         );
+        for (const item of bad) unreadable.set(item.identity.cckmId ?? item.identity.arn ?? `#${skip}`, item);
         page++;
         firstTotal ??= total;
         if (total !== firstTotal) moved = true;
@@ -189,8 +259,8 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
             found.set(key.cckmId, key);
         }
         options.onPage?.({ page, fetched: found.size, total });
-        skip += records.length;
-        if (records.length === 0 || skip >= total) break;
+        skip += items;
+        if (items === 0 || skip >= total) break;
       }
       // The set changed while it was listed: list again until a pass brings nothing new.
       if (!moved || (pass > 1 && found.size === before)) break;
@@ -198,13 +268,17 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
     return page;
   }
 
+  async function getKey(id: string, options?: CallOptions): Promise<ManagedKey> {
+    const { response, label } = await keyCall(id, 'read', options);
+    const key = managedKeyOf(okJson(response, label));
+    if (!key) throw malformed(label, 'a malformed key record', response);
+    // A cancel goes to the id CCKM names: an answer about another key must not redirect it.
+    if (!sameId(key.cckmId, id)) throw malformed(label, 'the record of another key', response);
+    return key;
+  }
+
   return {
-    async getKey(id, options) {
-      const { response, label } = await keyCall(id, 'read', options);
-      const key = managedKeyOf(okJson(response, label));
-      if (!key) throw malformed(label, 'a malformed key record', response);
-      return key;
-    },
+    getKey,
 
     async findAwsKey(ref: AwsKeyRef, options?: CallOptions) {
       // The ids go into the query string: checked here, whatever the caller already checked.
@@ -228,31 +302,43 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
       // The whole set is listed before the first key is yielded: a cancel made by the consumer
       // shrinks the filtered set, which would make skip-based paging jump over keys.
       const found = new Map<string, ManagedKey>();
+      const unreadable = new Map<string, UnreadableKey>();
       let failed: unknown;
       let pages = 0;
       try {
-        pages = await listPendingInto(found, options);
+        pages = await listPendingInto(found, unreadable, options);
       } catch (error) {
         // What was read is still pending deletion: hand it over, then report the rest as failed.
         failed = error;
       }
       const keys = [...found.values()].sort((a, b) => a.cckmId.localeCompare(b.cckmId));
-      log.debug('Listed CCKM keys pending deletion', { pages, keys: keys.length });
+      log.debug('Listed CCKM keys pending deletion', {
+        pages,
+        keys: keys.length,
+        unreadable: unreadable.size,
+      });
       yield* keys;
+      yield* unreadable.values();
       if (failed !== undefined) throw failed;
     },
 
     async cancelDeletion(id, options): Promise<CancelResult> {
       const answer = await keyCall(id, 'cancel-deletion', options);
       if (answer === 'not-pending') return { outcome: 'not-pending' };
+      if (answer === 'maybe-cancelled') {
+        // An earlier attempt may have cancelled before its answer was lost: the key's record after the
+        // request decides. No longer pending means this request cancelled it (contract section 3).
+        const after = await getKey(id, options);
+        return isPendingDeletion(after) ? { outcome: 'not-pending' } : { outcome: 'cancelled', key: after };
+      }
       // The docs say the answer is the key record, but that was never seen: a 2xx is the cancel.
-      const key = managedKeyOf(answer.response.json);
+      const key = ownRecord(answer.response.json, id);
       return key ? { outcome: 'cancelled', key } : { outcome: 'cancelled' };
     },
 
     async enableKey(id, options) {
       const { response } = await keyCall(id, 'enable', options);
-      return managedKeyOf(response.json);
+      return ownRecord(response.json, id);
     },
 
     async startSynchronization(request, options): Promise<SynchronizationStart> {

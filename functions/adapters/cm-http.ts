@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { type CmErrorDetail, UpstreamError, ValidationError } from '../shared/errors.ts';
+import { type Redactor, redactAndClip } from './redact.ts';
 import { errorCode } from './retry.ts';
 
 /**
@@ -29,6 +30,16 @@ export interface CmResponse {
   readonly json: unknown;
   /** True when a non-empty body was not JSON (a proxy's HTML page, say). */
   readonly notJson: boolean;
+  /**
+   * A failed answer's detail, already redacted by the session that received it (contract section 2):
+   * every reader of a failure takes its text from here, never from `json`.
+   */
+  readonly detail?: CmErrorDetail;
+  /**
+   * True when an earlier attempt of the same call failed after the request may have reached CM (a
+   * 502/503/504 or a network error): a state-changing call may then have taken effect already.
+   */
+  readonly ambiguous?: boolean;
 }
 
 /**
@@ -91,15 +102,17 @@ export function parseJsonBody(text: string): { readonly json: unknown; readonly 
   }
 }
 
-function clip(text: string): string {
-  return text.length > MAX_CM_MESSAGE ? `${text.slice(0, MAX_CM_MESSAGE)}...` : text;
-}
+const keep: Redactor = (text) => text;
+
+/** A `codeDesc` name (`NCERRResourceNotFound`) and nothing else: the token endpoint's answers copy no text. */
+const CODE_DESC_NAME = /^NCERR[A-Za-z]{1,60}$/;
 
 /**
  * Reads CM's error shape (`code`, `codeDesc` `NCERR<Name>[: text]`, `message`) from a body; undefined
- * when the body carries no `codeDesc`.
+ * when the body carries no `codeDesc`. Text is redacted first, then clipped: clipping first could cut a
+ * credential below the length the redactor recognises.
  */
-export function cmErrorOf(json: unknown): Omit<CmErrorDetail, 'status'> | undefined {
+export function cmErrorOf(json: unknown, redact: Redactor = keep): Omit<CmErrorDetail, 'status'> | undefined {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
   const { codeDesc, message } = json as { codeDesc?: unknown; message?: unknown };
   if (codeDesc === undefined || codeDesc === null) return undefined;
@@ -108,7 +121,10 @@ export function cmErrorOf(json: unknown): Omit<CmErrorDetail, 'status'> | undefi
   const name = (colon >= 0 ? desc.slice(0, colon) : desc).trim();
   const rest = colon >= 0 ? desc.slice(colon + 1).trim() : '';
   const text = typeof message === 'string' && message.trim() !== '' ? message.trim() : rest;
-  return { codeDesc: clip(name), ...(text !== '' && { cmMessage: clip(text) }) };
+  return {
+    codeDesc: redactAndClip(name, redact, MAX_CM_MESSAGE),
+    ...(text !== '' && { cmMessage: redactAndClip(text, redact, MAX_CM_MESSAGE) }),
+  };
 }
 
 /** True when the response is a failure: a non-2xx status, or a `codeDesc` even on a 2xx. */
@@ -116,14 +132,29 @@ export function isCmFailure(response: CmResponse): boolean {
   return response.status < 200 || response.status >= 300 || cmErrorOf(response.json) !== undefined;
 }
 
-/** The error detail of a response: status plus whatever CM's error body said. */
-export function detailOf(response: CmResponse): CmErrorDetail {
-  const cm = cmErrorOf(response.json);
+/**
+ * The error detail of a response: the session's redacted detail when it attached one, else status plus
+ * whatever CM's error body said, redacted with `redact`.
+ */
+export function detailOf(response: CmResponse, redact: Redactor = keep): CmErrorDetail {
+  if (response.detail) return response.detail;
+  const cm = cmErrorOf(response.json, redact);
   if (cm) return { status: response.status, ...cm };
   // A non-CM error body (a proxy's, say) may still carry a readable message.
   const message = (response.json as { message?: unknown } | undefined)?.message;
   return typeof message === 'string' && message.trim() !== ''
-    ? { status: response.status, cmMessage: clip(message.trim()) }
+    ? { status: response.status, cmMessage: redactAndClip(message.trim(), redact, MAX_CM_MESSAGE) }
+    : { status: response.status };
+}
+
+/**
+ * The detail of an answer from the token endpoint, whose text may echo the credential just sent: the
+ * status and the `codeDesc` name only, never a message (contract section 2).
+ */
+export function tokenEndpointDetailOf(response: CmResponse): CmErrorDetail {
+  const name = cmErrorOf(response.json)?.codeDesc;
+  return name !== undefined && CODE_DESC_NAME.test(name)
+    ? { status: response.status, codeDesc: name }
     : { status: response.status };
 }
 
@@ -176,23 +207,4 @@ export async function sendOnce(
   });
   const text = await readCappedBody(response.body, response.headers['content-length']);
   return { status: response.statusCode, headers: response.headers, ...parseJsonBody(text) };
-}
-
-/**
- * The detail with every occurrence of the given values replaced by `[redacted]`. CipherTrust
- * Manager's error text is the server's own words; on the token endpoint it could echo what was
- * sent, and that text goes on into API bodies, logs and notifications.
- */
-export function scrubDetail(detail: CmErrorDetail, values: readonly string[]): CmErrorDetail {
-  const scrub = (text: string | undefined) =>
-    text === undefined
-      ? undefined
-      : values.reduce((t, v) => (v.length > 0 ? t.split(v).join('[redacted]') : t), text);
-  const codeDesc = scrub(detail.codeDesc);
-  const cmMessage = scrub(detail.cmMessage);
-  return {
-    ...(detail.status === undefined ? {} : { status: detail.status }),
-    ...(codeDesc === undefined ? {} : { codeDesc }),
-    ...(cmMessage === undefined ? {} : { cmMessage }),
-  };
 }

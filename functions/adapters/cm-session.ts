@@ -14,11 +14,12 @@ import {
   detailOf,
   isCmFailure,
   networkErrorOf,
-  scrubDetail,
   sendOnce,
+  tokenEndpointDetailOf,
   upstreamErrorOf,
 } from './cm-http.ts';
 import { type CckmSecret, createSecretSource } from './credentials.ts';
+import { createRedactor, type Redactor } from './redact.ts';
 import {
   DEFAULT_RETRY_POLICY,
   isRetryableNetworkError,
@@ -27,7 +28,7 @@ import {
   type RetryPolicy,
   retryWithBudget,
 } from './retry.ts';
-import { createTokenProvider, type TokenGrant } from './tokens.ts';
+import { createTokenProvider, type GrantBody, type TokenGrant } from './tokens.ts';
 
 /**
  * An authenticated session with CipherTrust Manager (contract section 2): the secret, the token,
@@ -47,6 +48,8 @@ export interface CckmClientDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
   readonly retryPolicy?: RetryPolicy;
+  /** Page cap of one listing pass (tests lower it); default the client's MAX_PAGES. */
+  readonly maxPages?: number;
 }
 
 /** Counters for tests and benchmarks. */
@@ -83,7 +86,7 @@ const grantSchema = z.looseObject({
   duration: z.number().positive().optional().catch(undefined),
 });
 
-/** The secret values a token request sends, so CM's answer to it can be scrubbed of them. */
+/** The credential values of a secret, so CM's answers can be scrubbed of them. */
 function credentialValues(secret: CckmSecret): string[] {
   const c = secret.credential;
   return c.type === 'refresh_token' ? [c.refreshToken] : c.type === 'password' ? [c.password] : [c.token];
@@ -114,6 +117,34 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
   );
   const tokens = createTokenProvider(mint, now);
 
+  // Built only when a failure must be described, and kept for the next one with the same secret and JWT.
+  let redaction: { secret: CckmSecret; bearer: string | undefined; redact: Redactor } | undefined;
+  function redactorFor(secret: CckmSecret, bearer: string | undefined): Redactor {
+    if (redaction?.secret !== secret || redaction.bearer !== bearer) {
+      redaction = { secret, bearer, redact: createRedactor([...credentialValues(secret), bearer]) };
+    }
+    return redaction.redact;
+  }
+
+  /**
+   * A failed answer with its detail attached, scrubbed once, before anything reads it: the token
+   * endpoint's text is never copied (status and codeDesc name only), any other answer's text is
+   * redacted of the secret's credential and the JWT it was sent with.
+   */
+  function withDetail(
+    response: CmResponse,
+    request: CmRequest,
+    secret: CckmSecret,
+    bearer: string | undefined,
+  ): CmResponse {
+    if (!isCmFailure(response)) return response;
+    const tokenEndpoint = request.path === TOKENS_PATH || bearer === undefined;
+    const detail = tokenEndpoint
+      ? tokenEndpointDetailOf(response)
+      : detailOf(response, redactorFor(secret, bearer));
+    return { ...response, detail };
+  }
+
   function budgetEnd(options: CallOptions | undefined): number {
     const own = now() + config.timeoutMs;
     const deadline = options?.deadline;
@@ -135,19 +166,32 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     label: string,
     end: number,
   ): Promise<CmResponse> {
-    const dispatcher = dispatchers.forCaCert(secret.caCert);
+    // A 429 is a refusal before any work; a 5xx or a dropped connection may come after CM acted.
+    let ambiguous = false;
+    const answer = (response: CmResponse): CmResponse => (ambiguous ? { ...response, ambiguous } : response);
     return retryWithBudget(
       async (signal, attempt) => {
         counters.requests++;
+        // Chosen per attempt: a ca_cert rotated during a backoff (read by another call) closes the
+        // Agent this call started with, so the next attempt goes through the newest one.
+        const dispatcher = dispatchers.forCaCert((secrets.latest ?? secret).caCert);
         const started = performance.now();
         let response: CmResponse;
         try {
-          response = await sendOnce(dispatcher, origin, request, bearer, signal);
+          response = withDetail(
+            await sendOnce(dispatcher, origin, request, bearer, signal),
+            request,
+            secret,
+            bearer,
+          );
         } catch (error) {
           if (error instanceof AppError || signal.aborted) throw error;
           const wrapped = networkErrorOf(error, label);
           log.debug('CipherTrust Manager request failed', { call: label, attempt, error: wrapped.message });
-          if (isRetryableNetworkError(error)) return { ok: false, error: wrapped };
+          if (isRetryableNetworkError(error)) {
+            ambiguous = true;
+            return { ok: false, error: wrapped };
+          }
           throw wrapped;
         }
         log.debug('CipherTrust Manager request', {
@@ -156,7 +200,8 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
           attempt,
           durationMs: Math.round(performance.now() - started),
         });
-        if (!isRetryableStatus(response.status)) return { ok: true, value: response };
+        if (!isRetryableStatus(response.status)) return { ok: true, value: answer(response) };
+        if (response.status !== 429) ambiguous = true;
         const retryAfterMs = parseRetryAfter(response.headers['retry-after'], now());
         return {
           ok: false,
@@ -184,14 +229,10 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     );
   }
 
-  async function mint(
-    body: Readonly<Record<string, string>>,
-    secret: CckmSecret,
-    end: number,
-  ): Promise<TokenGrant> {
+  async function mint(body: GrantBody, secret: CckmSecret, end: number): Promise<TokenGrant> {
     const label = `POST ${TOKENS_PATH}`;
     const response = await send(secret, { method: 'POST', path: TOKENS_PATH, body }, undefined, label, end);
-    const detail = scrubDetail(detailOf(response), credentialValues(secret));
+    const detail = detailOf(response);
     if (response.status === 401 || response.status === 403) {
       throw new AuthenticationError(
         `CipherTrust Manager refused the credentials in secret ${config.secretId} (${[detail.status, detail.codeDesc].filter(Boolean).join(' ')})`,
@@ -214,6 +255,7 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
   async function call(request: CmRequest, label: string, options?: CallOptions): Promise<CmResponse> {
     buildCmUrl(origin, request); // refuse a bad URL before any secret read or token grant
     const end = budgetEnd(options);
+    let ambiguous = false;
     for (let round = 1; ; round++) {
       const readsBefore = secrets.reads;
       const secret = await readSecret(end, label);
@@ -223,16 +265,18 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
       } catch (error) {
         // A grant refused with a cached secret may just mean the secret rotated: read it once more.
         if (error instanceof AuthenticationError && round === 1 && secrets.reads === readsBefore) {
-          secrets.invalidate();
+          secrets.invalidate(secret);
           counters.reauthentications++;
           continue;
         }
         throw error;
       }
       const response = await send(secret, request, token, label, end);
-      if (response.status !== 401) return response;
+      ambiguous ||= response.ambiguous === true;
+      if (response.status !== 401) return ambiguous ? { ...response, ambiguous } : response;
+      // However many calls got this 401, the token is dropped and the secret re-read once for it.
       tokens.drop(token);
-      secrets.invalidate();
+      secrets.invalidate(secret);
       if (round >= 2) {
         const detail = detailOf(response);
         throw new AuthenticationError(

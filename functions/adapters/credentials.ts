@@ -94,10 +94,15 @@ export function parseSecret(secretString: string): CckmSecret {
 export interface SecretSource {
   /** The parsed secret, read at most once per `ttlMs`; concurrent callers share one read. */
   get(options?: { readonly signal?: AbortSignal }): Promise<CckmSecret>;
-  /** Forgets the cached secret so the next `get` reads it again (after a 401: it may have rotated). */
-  invalidate(): void;
+  /**
+   * Forgets the cached secret so the next `get` reads it again (after a 401: it may have rotated).
+   * With `stale`, only when that is still the cached secret: many calls rejected together read once.
+   */
+  invalidate(stale?: CckmSecret): void;
   /** Reads made from Secrets Manager so far. */
   readonly reads: number;
+  /** The secret most recently read, whatever the cache holds now (the newest trust anchor known). */
+  readonly latest: CckmSecret | undefined;
 }
 
 export interface SecretSourceOptions {
@@ -142,6 +147,7 @@ export function createSecretSource(
   let inflight: Promise<CckmSecret> | undefined;
   let generation = 0;
   let reads = 0;
+  let latest: CckmSecret | undefined;
 
   async function read(signal: AbortSignal | undefined, gen: number): Promise<CckmSecret> {
     reads++;
@@ -165,6 +171,7 @@ export function createSecretSource(
       );
     }
     const secret = parseSecret(secretString);
+    latest = secret;
     // An invalidate() during the read means the caller wants a fresher value than this one.
     if (gen === generation) cached = { secret, until: now() + ttlMs };
     return secret;
@@ -181,13 +188,17 @@ export function createSecretSource(
       }
       return inflight;
     },
-    invalidate() {
+    invalidate(stale) {
+      if (stale !== undefined && cached?.secret !== stale) return;
       generation++;
       cached = undefined;
       inflight = undefined;
     },
     get reads() {
       return reads;
+    },
+    get latest() {
+      return latest;
     },
   };
 }

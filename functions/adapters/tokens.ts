@@ -12,12 +12,20 @@ export interface TokenGrant {
   readonly duration?: number;
 }
 
+/** The JSON body of a grant request (reference/cckm-api.md section 2.1). */
+export type GrantBody = Readonly<Record<string, string | number | readonly string[]>>;
+
+/** The label of the refresh tokens a password grant makes CM mint (contract section 2). */
+export const GRANT_LABEL = 'cckm-deletion-guard';
+/**
+ * Minutes after which CM revokes such a refresh token left unused. The guard never uses it (it mints
+ * JWTs with the password again), so any value works; an hour keeps at most one cold start's worth
+ * of them alive per hour while staying far above any clock skew or CM rounding.
+ */
+export const REFRESH_TOKEN_REVOKE_UNUSED_MINUTES = 60;
+
 /** Sends a grant request body to `/api/v1/auth/tokens` within the budget and returns the grant. */
-export type MintFn = (
-  body: Readonly<Record<string, string>>,
-  secret: CckmSecret,
-  budgetEnd: number,
-) => Promise<TokenGrant>;
+export type MintFn = (body: GrantBody, secret: CckmSecret, budgetEnd: number) => Promise<TokenGrant>;
 
 /** Refresh this long before expiry so a token never expires between the check and CM's check. */
 export const REFRESH_MARGIN_MS = 30_000;
@@ -30,14 +38,23 @@ type GrantCredential = Exclude<CckmCredential, { readonly type: 'token' }>;
  * The grant request body for a refresh-token or password secret. Never `renew_refresh_token`: that
  * would mint a new refresh token and invalidate the stored one.
  */
-function grantBody(credential: GrantCredential, secret: CckmSecret): Readonly<Record<string, string>> {
+function grantBody(credential: GrantCredential, secret: CckmSecret): GrantBody {
   const scope = {
     ...(secret.domain !== undefined && { domain: secret.domain }),
     ...(secret.authDomain !== undefined && { auth_domain: secret.authDomain }),
   };
   return credential.type === 'refresh_token'
     ? { grant_type: 'refresh_token', refresh_token: credential.refreshToken, ...scope }
-    : { grant_type: 'password', username: credential.username, password: credential.password, ...scope };
+    : {
+        grant_type: 'password',
+        username: credential.username,
+        password: credential.password,
+        ...scope,
+        // Every password grant makes CM mint a refresh token, which never expires by default and which
+        // the guard never uses: label it so it can be found, and have CM revoke it unused.
+        labels: [GRANT_LABEL],
+        refresh_token_revoke_unused_in: REFRESH_TOKEN_REVOKE_UNUSED_MINUTES,
+      };
 }
 
 /** The JWT's `exp` claim in epoch ms, read without verifying the signature; undefined if unreadable. */
@@ -66,7 +83,7 @@ export function refreshAtMs(grant: TokenGrant, nowMs: number): number {
 export interface TokenProvider {
   /** A bearer token for `secret`: cached, shared with concurrent callers, or minted within the budget. */
   get(secret: CckmSecret, budgetEnd: number): Promise<string>;
-  /** Forgets `rejected` after a 401, unless a newer token already replaced it. */
+  /** Forgets `rejected` after a 401 when it is the cached token; a token already dropped or replaced is left alone. */
   drop(rejected: string): void;
   /** Grant requests sent so far. */
   readonly grants: number;
@@ -79,11 +96,7 @@ export function createTokenProvider(mint: MintFn, now: () => number = Date.now):
   let generation = 0;
   let grants = 0;
 
-  function start(
-    body: Readonly<Record<string, string>>,
-    secret: CckmSecret,
-    budgetEnd: number,
-  ): Promise<string> {
+  function start(body: GrantBody, secret: CckmSecret, budgetEnd: number): Promise<string> {
     const gen = generation;
     grants++;
     const promise = mint(body, secret, budgetEnd)
@@ -108,7 +121,9 @@ export function createTokenProvider(mint: MintFn, now: () => number = Date.now):
       return start(grantBody(credential, secret), secret, budgetEnd);
     },
     drop(rejected) {
-      if (cached && cached.jwt !== rejected) return;
+      // Only the token that was rejected: a 401 for a token already dropped (a storm of them) or
+      // replaced must not discard the mint in flight or the new token, or each 401 mints once more.
+      if (cached?.jwt !== rejected) return;
       cached = undefined;
       generation++;
     },

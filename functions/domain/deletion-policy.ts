@@ -1,5 +1,6 @@
 import type { PolicySettings, Reenable } from '../shared/settings.ts';
 import { carriesExemptTag, isEnabled, isPendingDeletion, type ManagedKey } from './managed-key.ts';
+import { globMatches } from './principal-glob.ts';
 import type { Actor } from './remediation-event.ts';
 
 /**
@@ -18,24 +19,10 @@ export type Decision =
     }
   | { readonly action: 'cancel'; readonly enable: boolean; readonly reason: string };
 
-const compiled = new Map<string, RegExp>();
-
-/** Compiles an ALLOWED_PRINCIPALS entry: `*` matches any run of characters, everything else literally. */
-export function principalPattern(glob: string): RegExp {
-  let re = compiled.get(glob);
-  if (!re) {
-    const body = glob
-      .split('*')
-      .map((part) => part.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))
-      .join('.*');
-    // Anchored and case-sensitive: IAM ARNs are case-sensitive in their names.
-    re = new RegExp(`^${body}$`);
-    compiled.set(glob, re);
-  }
-  return re;
-}
-
-/** Returns the first allow-list entry matching the caller's ARN or its session issuer's ARN. */
+/**
+ * Returns the first allow-list entry matching the caller's ARN or its session issuer's ARN; matching
+ * is linear in the ARN's length (principal-glob.ts), never a backtracking regular expression.
+ */
 export function matchAllowedPrincipal(
   actor: Actor | undefined,
   allowed: readonly string[],
@@ -43,8 +30,7 @@ export function matchAllowedPrincipal(
   if (!actor) return undefined;
   const arns = [actor.arn, actor.issuerArn].filter((a): a is string => a !== undefined);
   for (const pattern of allowed) {
-    const re = principalPattern(pattern);
-    const arn = arns.find((a) => re.test(a));
+    const arn = arns.find((a) => globMatches(pattern, a));
     if (arn !== undefined) return { pattern, arn };
   }
   return undefined;

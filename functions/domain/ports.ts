@@ -4,7 +4,7 @@ import type { DigestNotification } from './digest.ts';
 import type { Ledger } from './ledger.ts';
 import type { ManagedKey } from './managed-key.ts';
 import type { OutcomeNotification } from './outcome-notification.ts';
-import type { OutcomeRecord } from './remediation-outcome.ts';
+import type { KeyIdentity, OutcomeRecord } from './remediation-outcome.ts';
 import type { DeploymentScope } from './scope.ts';
 
 /** Per-call limits: the call (with retries) must finish before `deadline` (epoch ms), when given. */
@@ -18,6 +18,13 @@ export interface CancelResult {
   readonly outcome: 'cancelled' | 'not-pending';
   /** The key record after the call, when CipherTrust Manager returned one. */
   readonly key?: ManagedKey;
+}
+
+/** A listed record that could not be read as a key: decided `failed`, with whatever identity it has. */
+export interface UnreadableKey {
+  readonly unreadable: true;
+  readonly identity: KeyIdentity;
+  readonly reason: string;
 }
 
 /** Progress of a listing, reported after each page. */
@@ -46,13 +53,18 @@ export interface CckmApi {
   findAwsKey(ref: AwsKeyRef, options?: CallOptions): Promise<ManagedKey | undefined>;
   /**
    * Lists every key in `PendingDeletion` or `PendingReplicaDeletion`, page by page, in `regions` only
-   * when given (a repeated `region` filter). When the listing fails part-way, the keys already read
-   * are yielded before the error is thrown.
+   * when given (a repeated `region` filter). A record that cannot be read is yielded as an
+   * UnreadableKey, so the others are still decided. When the listing fails part-way (its page cap
+   * included), the keys already read are yielded before the error is thrown.
    */
   listPendingDeletion(
     options?: CallOptions & { onPage?: (info: PageInfo) => void; regions?: readonly string[] },
-  ): AsyncIterable<ManagedKey>;
-  /** Cancels a scheduled deletion; a key not pending deletion is `not-pending`, not an error. */
+  ): AsyncIterable<ManagedKey | UnreadableKey>;
+  /**
+   * Cancels a scheduled deletion; a key not pending deletion is `not-pending`, not an error. After an
+   * attempt whose answer was lost and then "not pending deletion", the key is read again: no longer
+   * pending is `cancelled` (with that record), since the lost attempt may have cancelled it.
+   */
   cancelDeletion(id: string, options?: CallOptions): Promise<CancelResult>;
   /** Enables the key in AWS (a cancel leaves it Disabled). */
   enableKey(id: string, options?: CallOptions): Promise<ManagedKey | undefined>;

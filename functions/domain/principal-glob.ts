@@ -5,8 +5,10 @@
  * polynomially on a long ARN, synchronously, past any deadline.
  */
 
-/** The most `*` one pattern may hold; more is a configuration error. */
-export const MAX_GLOB_STARS = 16;
+import { MAX_PRINCIPAL_STARS } from '../shared/settings.ts';
+
+/** The most `*` one pattern may hold; more is a configuration error (the shared settings rule). */
+export const MAX_GLOB_STARS = MAX_PRINCIPAL_STARS;
 /** ARNs longer than this are never matched (IAM ARNs stay far below it; CloudTrail's are at most ~2 KB). */
 export const MAX_MATCHED_ARN_LENGTH = 2048;
 

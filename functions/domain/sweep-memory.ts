@@ -37,7 +37,7 @@ export interface SweepMemory {
   /** Audits a decided key and notes what is new about it. */
   settle(record: OutcomeRecord): OutcomeRecord;
   /** Sends the digest (nothing when nothing is new) and writes back the ledger. */
-  finish(outcomes: readonly OutcomeRecord[]): Promise<{ coverage?: SweepCoverage; undelivered: number }>;
+  finish(outcomes: readonly OutcomeRecord[]): Promise<{ coverage: SweepCoverage; undelivered: number }>;
 }
 
 interface Noted {
@@ -108,15 +108,20 @@ export async function recall(
     },
 
     async finish(outcomes) {
-      const coverage: SweepCoverage | undefined = heartbeats
+      // Every sweep's result carries coverage (contract section 4); `unknown` says why it is empty.
+      const coverage: SweepCoverage = heartbeats
         ? coverageOf(heartbeats, nowMs)
-        : ledger
-          ? { expected: 0, silent: [], unknown: 'spoke heartbeats could not be read from the ledger' }
-          : undefined;
-      if (coverage && coverage.unknown === undefined) ports.metric?.('SilentSpokes', coverage.silent.length);
+        : {
+            expected: 0,
+            silent: [],
+            unknown: ledger
+              ? 'spoke heartbeats could not be read from the ledger'
+              : 'no ledger (LEDGER_TABLE): spoke heartbeats are not recorded',
+          };
+      if (coverage.unknown === undefined) ports.metric?.('SilentSpokes', coverage.silent.length);
       const news = noted.filter((n) => n.news).map((n) => n.record);
       const lastChance = noted.filter((n) => n.lastChance).map((n) => n.record);
-      const silent = coverage?.silent ?? [];
+      const silent = coverage.silent;
       const digest = buildDigest({
         eventId: event.eventId,
         ...(event.eventTime === undefined ? {} : { eventTime: event.eventTime }),
@@ -140,7 +145,7 @@ export async function recall(
       if (ledger) await writeEntries(ports, entriesToWrite(noted, delivered === true, nowMs), event);
       const onlyEffect =
         news.some((r) => NOTIFICATION_ONLY.has(r.outcome)) || lastChance.length > 0 || silent.length > 0;
-      return { ...(coverage && { coverage }), undelivered: delivered === false && onlyEffect ? 1 : 0 };
+      return { coverage, undelivered: delivered === false && onlyEffect ? 1 : 0 };
     },
   };
 }

@@ -7,7 +7,7 @@ import {
   safeIdentity,
 } from './key-action.ts';
 import type { ManagedKey } from './managed-key.ts';
-import type { RemediationPorts } from './ports.ts';
+import type { RemediationPorts, UnreadableKey } from './ports.ts';
 import type { SweepEvent } from './remediation-event.ts';
 import type { KeyIdentity, Outcome, OutcomeRecord, SweepCoverage } from './remediation-outcome.ts';
 import { failureReason, summarise } from './remediation-outcome.ts';
@@ -39,7 +39,7 @@ export async function sweep(event: SweepEvent, ports: RemediationPorts): Promise
     kind: 'sweep',
   };
   const started = ports.now();
-  const { keys, failure, outOfScope } = await listAll(event, ports);
+  const { keys, unreadable, failure, outOfScope } = await listAll(event, ports);
   const memory = await recall(keys, event, ports);
   ports.progress('sweep started', {
     eventId: event.eventId,
@@ -52,9 +52,13 @@ export async function sweep(event: SweepEvent, ports: RemediationPorts): Promise
   const outcomes = await mapBounded(keys, ports.concurrency ?? DEFAULT_CONCURRENCY, async (listedKey) =>
     progress(memory.settle(await sweptKey(listedKey, context, ports, memory))),
   );
+  // A record the listing could not read is failed with what identity it has; the others are decided.
+  for (const item of unreadable) {
+    outcomes.push(memory.settle(outcome(context, item.identity, 'failed', item.reason)));
+  }
   if (failure) {
     const reason = failureReason(
-      `listing keys pending deletion failed after ${keys.length} key(s)`,
+      `listing incomplete: keys pending deletion beyond the ${keys.length} listed were not decided`,
       failure.error,
     );
     outcomes.push(memory.settle(outcome(context, { aliases: [] }, 'failed', reason)));
@@ -80,10 +84,12 @@ async function listAll(
   ports: RemediationPorts,
 ): Promise<{
   readonly keys: ManagedKey[];
+  readonly unreadable: UnreadableKey[];
   readonly outOfScope: number;
   readonly failure?: { readonly error: unknown };
 }> {
   const listed = new Map<string, ManagedKey>();
+  const unreadable: UnreadableKey[] = [];
   const scope = ports.scope ?? EVERYWHERE;
   const regions = scopedRegions(scope);
   let outOfScope = 0;
@@ -93,14 +99,21 @@ async function listAll(
       onPage: (info) => ports.progress('sweep listing', { eventId: event.eventId, ...info }),
       ...(regions && { regions }),
     })) {
-      if (typeof key?.cckmId !== 'string' || listed.has(key.cckmId)) continue;
-      if (inScope(scope, key.account, key.region)) listed.set(key.cckmId, key);
-      else outOfScope += 1;
+      if (key && 'unreadable' in key) {
+        // What identity an unreadable record has still tells whether it is this deployment's.
+        const { account, region } = key.identity;
+        if (account === undefined || region === undefined || inScope(scope, account, region)) {
+          unreadable.push(key);
+        } else outOfScope += 1;
+      } else if (typeof key?.cckmId === 'string' && !listed.has(key.cckmId)) {
+        if (inScope(scope, key.account, key.region)) listed.set(key.cckmId, key);
+        else outOfScope += 1;
+      }
     }
   } catch (error) {
-    return { keys: [...listed.values()], outOfScope, failure: { error } };
+    return { keys: [...listed.values()], unreadable, outOfScope, failure: { error } };
   }
-  return { keys: [...listed.values()], outOfScope };
+  return { keys: [...listed.values()], unreadable, outOfScope };
 }
 
 /** Counts decided keys and writes a progress line every `progressEvery` of them. */

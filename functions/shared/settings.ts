@@ -86,12 +86,18 @@ export function checkExemptTag(raw: string | undefined, name: string): Checked<E
 // IAM or STS ARNs, `*` wildcards allowed (partition and account included), or `*` alone.
 const PRINCIPAL = /^arn:[a-z*-]+:(?:iam|sts)::[\d*]*:[\w+=,.@/*-]+$|^\*$/;
 
-/** What an allowed-principals entry must be, for messages. */
-export const PRINCIPAL_PATTERN_DESCRIPTION = 'an IAM or STS ARN pattern';
+/**
+ * The most `*` one allowed-principals entry may hold. Matching takes time linear in the ARN's length
+ * times the number of `*` (functions/domain/principal-glob.ts); the bound keeps that small.
+ */
+export const MAX_PRINCIPAL_STARS = 16;
 
-/** Whether an allowed-principals entry is an IAM or STS ARN pattern. */
+/** What an allowed-principals entry must be, for messages. */
+export const PRINCIPAL_PATTERN_DESCRIPTION = `an IAM or STS ARN pattern with at most ${MAX_PRINCIPAL_STARS} *`;
+
+/** Whether an allowed-principals entry is an IAM or STS ARN pattern with at most 16 `*`. */
 export function isPrincipalPattern(entry: string): boolean {
-  return PRINCIPAL.test(entry);
+  return PRINCIPAL.test(entry) && entry.split('*').length - 1 <= MAX_PRINCIPAL_STARS;
 }
 
 /**

@@ -6,6 +6,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { acknowledgeControl } from '../compliance.ts';
 import type { GuardSettings } from '../context.ts';
+import { scheduleKeyDeletionPattern } from '../event-patterns.ts';
 
 /**
  * The dead-letter queue of the rules and the remediation function, added to `scope` directly (logical
@@ -31,6 +32,13 @@ export function deadLetterQueue(scope: Construct): sqs.Queue {
   return queue;
 }
 
+/**
+ * The retry policy of every rule that invokes the remediation function, on the default bus and on the
+ * hub bus alike. EventBridge retries only failures to hand the event to Lambda (throttling, service
+ * errors); function errors are retried by Lambda's asynchronous invocation and land in the same queue.
+ */
+export const RULE_TARGET_RETRY = { retryAttempts: 8, maxEventAge: Duration.hours(2) } as const;
+
 export interface EventRulesProps {
   readonly settings: Pick<GuardSettings, 'alarmNames' | 'sweepSchedule'>;
   readonly remediation: lambda.IFunction;
@@ -39,36 +47,25 @@ export interface EventRulesProps {
 
 /**
  * The EventBridge rules of contract section 4 on the default bus, each with a retry policy and the
- * dead-letter queue, added to `scope` directly so a deployed stack keeps every logical id.
+ * dead-letter queue, added to `scope` directly so a deployed stack keeps every logical id. The
+ * CloudTrail patterns are event-patterns.ts's, shared with the hub bus and the spokes.
  */
 export function eventRules(scope: Construct, props: EventRulesProps): void {
   const s = props.settings;
   const target = () =>
     new targets.LambdaFunction(props.remediation, {
       deadLetterQueue: props.deadLetterQueue,
-      // EventBridge retries only failures to hand the event to Lambda (throttling, service errors);
-      // function errors are retried by Lambda's asynchronous invocation and land in the same queue.
-      retryAttempts: 8,
-      maxEventAge: Duration.hours(2),
+      ...RULE_TARGET_RETRY,
     });
-  const scheduleKeyDeletion = (errorCode: { exists: boolean }) => ({
-    source: ['aws.kms'],
-    detailType: ['AWS API Call via CloudTrail'],
-    detail: {
-      eventSource: ['kms.amazonaws.com'],
-      eventName: ['ScheduleKeyDeletion'],
-      errorCode: [errorCode],
-    },
-  });
 
   new events.Rule(scope, 'ScheduleKeyDeletionRule', {
     description: 'CloudTrail ScheduleKeyDeletion that succeeded: remediate',
-    eventPattern: scheduleKeyDeletion({ exists: false }),
+    eventPattern: scheduleKeyDeletionPattern('succeeded'),
     targets: [target()],
   });
   new events.Rule(scope, 'ScheduleKeyDeletionDeniedRule', {
     description: 'CloudTrail ScheduleKeyDeletion that was refused: notify',
-    eventPattern: scheduleKeyDeletion({ exists: true }),
+    eventPattern: scheduleKeyDeletionPattern('denied'),
     targets: [target()],
   });
   new events.Rule(scope, 'AlarmRule', {

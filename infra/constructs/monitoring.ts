@@ -9,9 +9,12 @@ import type { Construct } from 'constructs';
 import { OUTCOMES } from '../../functions/domain/remediation-outcome.ts';
 import {
   DEFAULT_METRICS_NAMESPACE,
+  LEDGER_ERRORS_METRIC,
+  NOTIFICATIONS_FAILED_METRIC,
   OUTCOME_DIMENSION,
   OUTCOME_METRIC,
   SERVICE_NAME,
+  SILENT_SPOKES_METRIC,
 } from '../../functions/shared/telemetry.ts';
 import { GUARD_ALARM_PREFIX } from '../context.ts';
 
@@ -28,14 +31,53 @@ export interface MonitoringProps {
   readonly alarmTopic: sns.ITopic;
   readonly cancelFunction: lambda.IFunction;
   readonly remediationFunction: lambda.IFunction;
+  /** The remediation function's log group: the audit lines the per-account and per-Region views query. */
+  readonly remediationLogGroup: logs.ILogGroup;
   readonly deadLetterQueue: sqs.Queue;
   /** The CloudTrail log group to watch for use of keys pending deletion; none: no such alarm. */
   readonly cloudTrailLogGroupName: string | undefined;
 }
 
 /**
- * Alarms (function errors and throttles, dead letters, optional use of a key pending deletion) and the
- * dashboard. The dashboard reads the functions' own metric names (functions/shared/telemetry.ts): a
+ * The functions' own EMF metrics the alarms watch. Powertools adds exactly one dimension to them,
+ * `service`; an alarm with any other dimension set would watch a series that never receives a point.
+ */
+export function guardMetric(metricName: string, statistic: string, period: Duration): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: DEFAULT_METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: SERVICE_NAME },
+    statistic,
+    period,
+  });
+}
+
+/**
+ * Logs Insights queries of the dashboard over the remediation function's audit lines (one line per key,
+ * with `outcome`, `account` and `region`, functions/remediate-deletion.ts). Views per source account and
+ * Region come from these, not from per-account metric dimensions (0.30 USD a month per series).
+ * `coalesce` also reads the identity nested under `key`, should the audit line ever nest it.
+ */
+export const AUDIT_QUERIES = {
+  perAccountAndRegion: [
+    'filter ispresent(outcome)',
+    'fields coalesce(account, key.account) as sourceAccount, coalesce(region, key.region) as sourceRegion',
+    'stats count(*) as keys by sourceAccount, sourceRegion, outcome',
+    'sort keys desc',
+    'limit 100',
+  ],
+  latestPerAccountAndRegion: [
+    'filter ispresent(outcome)',
+    'fields coalesce(account, key.account) as sourceAccount, coalesce(region, key.region) as sourceRegion',
+    'stats latest(outcome) as lastOutcome, max(@timestamp) as lastSeen, count(*) as keys by sourceAccount, sourceRegion',
+    'sort lastSeen desc',
+    'limit 100',
+  ],
+} as const;
+
+/**
+ * Alarms (function errors and throttles, dead letters, failed notifications, ledger errors, silent
+ * spokes, optional use of a key pending deletion) and the dashboard. The dashboard reads the functions' own metric names (functions/shared/telemetry.ts): a
  * dashboard built from other names would stay empty without any error. Resources are added to `scope`
  * directly, not under a construct of their own, so a deployed stack keeps every logical id.
  */
@@ -116,6 +158,26 @@ function operationalAlarms(scope: Construct, props: MonitoringProps): void {
       statistic: cloudwatch.Stats.MAXIMUM,
     }),
   );
+  alarm(
+    'NotificationsFailedAlarm',
+    'notifications-failed',
+    'The guard could not publish a notification to its SNS topic (see the remediation log)',
+    guardMetric(NOTIFICATIONS_FAILED_METRIC, cloudwatch.Stats.SUM, period),
+  );
+  alarm(
+    'LedgerErrorsAlarm',
+    'ledger-errors',
+    'The guard could not read or write its ledger table; it keeps protecting keys, without memory',
+    guardMetric(LEDGER_ERRORS_METRIC, cloudwatch.Stats.SUM, period),
+  );
+  // One data point per sweep (hourly by default): an hour's period keeps the alarm in ALARM between
+  // sweeps while spokes stay silent, where 5 minutes would drop it back to OK after each point.
+  alarm(
+    'SilentSpokesAlarm',
+    'silent-spokes',
+    'Spoke account/Region pairs sent no heartbeat for more than 2 hours (the last sweep digest names them)',
+    guardMetric(SILENT_SPOKES_METRIC, cloudwatch.Stats.MAXIMUM, Duration.hours(1)),
+  );
 }
 
 function dashboard(scope: Construct, props: MonitoringProps): cloudwatch.Dashboard {
@@ -164,6 +226,25 @@ function dashboard(scope: Construct, props: MonitoringProps): cloudwatch.Dashboa
           statistic: cloudwatch.Stats.MAXIMUM,
         }),
       ],
+    }),
+  );
+  const logGroupNames = [props.remediationLogGroup.logGroupName];
+  dashboard.addWidgets(
+    new cloudwatch.LogQueryWidget({
+      title: 'Keys decided per source account, Region and outcome (audit log)',
+      width: 12,
+      height: 8,
+      logGroupNames,
+      view: cloudwatch.LogQueryVisualizationType.TABLE,
+      queryLines: [...AUDIT_QUERIES.perAccountAndRegion],
+    }),
+    new cloudwatch.LogQueryWidget({
+      title: 'Last decision per source account and Region (audit log)',
+      width: 12,
+      height: 8,
+      logGroupNames,
+      view: cloudwatch.LogQueryVisualizationType.TABLE,
+      queryLines: [...AUDIT_QUERIES.latestPerAccountAndRegion],
     }),
   );
   return dashboard;

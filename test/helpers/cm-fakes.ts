@@ -91,6 +91,8 @@ export interface HarnessOptions {
   readonly realTime?: boolean;
   readonly random?: () => number;
   readonly dispatcher?: Dispatcher;
+  /** The listing's page cap per pass (default the client's MAX_PAGES). */
+  readonly maxPages?: number;
 }
 
 /** Builds a client over a MockAgent (net connect disabled) and a mocked Secrets Manager. */
@@ -118,6 +120,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
         clock += ms;
       },
       random: options.random ?? (() => 1),
+      ...(options.maxPages === undefined ? {} : { maxPages: options.maxPages }),
     },
   );
   return {

@@ -1,21 +1,31 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { missingEntries, PROJECT_ROOT } from './helpers.ts';
 
-const out = mkdtempSync(join(tmpdir(), 'guard-synth-'));
-afterAll(() => rmSync(out, { recursive: true, force: true }));
+const outDirs: string[] = [];
+afterAll(() => {
+  for (const dir of outDirs) rmSync(dir, { recursive: true, force: true });
+});
 
-/** `npm run synth` as a user runs it, with no AWS credentials, profile or instance metadata. */
+/**
+ * `npm run synth` as a user runs it, with no AWS credentials, profile or instance metadata (nor the CLI's
+ * account and Region: the hub location comes from context only), into a fresh output directory.
+ */
 function npmSynth(...args: string[]) {
+  const out = mkdtempSync(join(tmpdir(), 'guard-synth-'));
+  outDirs.push(out);
   const env = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([k]) => !/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE)$/.test(k),
+      ([k]) =>
+        !/^(AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|REGION|DEFAULT_REGION)|CDK_DEFAULT_(ACCOUNT|REGION))$/.test(
+          k,
+        ),
     ),
   );
-  return spawnSync('npm', ['run', '--silent', 'synth', '--', '--output', out, ...args], {
+  const result = spawnSync('npm', ['run', '--silent', 'synth', '--', '--output', out, ...args], {
     cwd: PROJECT_ROOT,
     // CDK's built-in CloudFormation validation is covered in nag.test.ts; skipping it here saves ~10 s.
     env: {
@@ -27,6 +37,22 @@ function npmSynth(...args: string[]) {
     encoding: 'utf8',
     timeout: 110_000,
   });
+  return { ...result, out };
+}
+
+interface ValidationReport {
+  pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[];
+}
+
+const readJson = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as T;
+
+/** The synthesized stacks by name, with their template sizes in bytes. */
+function templates(out: string): Record<string, number> {
+  return Object.fromEntries(
+    readdirSync(out)
+      .filter((f) => f.endsWith('.template.json'))
+      .map((f) => [f.replace(/\.template\.json$/, ''), statSync(join(out, f)).size]),
+  );
 }
 
 describe('npm run synth (CDK CLI, offline)', () => {
@@ -44,15 +70,48 @@ describe('npm run synth (CDK CLI, offline)', () => {
     const r = npmSynth('-c', 'cckmUrl=https://cm.example.com', '-c', 'cckmSecretName=cckm/deletion-guard');
     expect(r.stderr).not.toMatch(/AwsSolutions-/);
     expect(r.status).toBe(0);
-    const template = JSON.parse(readFileSync(join(out, 'CckmDeletionGuard.template.json'), 'utf8')) as {
+    const template = JSON.parse(readFileSync(join(r.out, 'CckmDeletionGuard.template.json'), 'utf8')) as {
       Resources: Record<string, { Type: string }>;
     };
     expect(Object.values(template.Resources).map((r) => r.Type)).toContain('AWS::Lambda::Function');
-    const report = JSON.parse(readFileSync(join(out, 'validation-report.json'), 'utf8')) as {
-      pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[];
-    };
+    // No hub key: the hub alone, no spoke.
+    expect(Object.keys(templates(r.out))).toEqual(['CckmDeletionGuard']);
+    const report = readJson<ValidationReport>(join(r.out, 'validation-report.json'));
     // cdk-nag reports nothing; the Control Tower plugin only acknowledged (suppressed) findings.
     expect(report.pluginReports.map((r) => [r.pluginName, r.conclusion, r.violations])).toEqual([
+      ['cdk-validator-cfnguard', 'success', []],
+    ]);
+  });
+
+  it('synthesizes the hub and its spokes offline from the issue’s hub-and-spoke context, with no finding', {
+    timeout: 120_000,
+  }, () => {
+    const r = npmSynth(
+      ...['cckmUrl=https://cm.example.com', 'cckmSecretName=cckm/x', 'hubAccount=111122223333']
+        .concat(['hubRegion=us-east-1', 'organizationId=o-abc123defg', 'spokeOrgUnits=ou-ab12-cdefgh34'])
+        .concat(['spokeRegions=us-east-1,eu-west-1'])
+        .flatMap((kv) => ['-c', kv]),
+    );
+    expect(r.stderr).not.toMatch(/AwsSolutions-|cdk-validator-cfnguard::/);
+    expect(r.status).toBe(0);
+    // The hub Region (us-east-1) gets no spoke stack: the hub's default-bus rules cover it.
+    expect(Object.keys(templates(r.out)).sort()).toEqual([
+      'CckmDeletionGuard',
+      'CckmDeletionGuardOrgSpokes',
+      'CckmDeletionGuardSpoke-eu-west-1',
+    ]);
+    const spoke = readJson<{
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    }>(join(r.out, 'CckmDeletionGuardSpoke-eu-west-1.template.json'));
+    const targets = Object.values(spoke.Resources)
+      .filter((res) => res.Type === 'AWS::Events::Rule')
+      .flatMap((res) => res.Properties.Targets as { Arn: unknown }[]);
+    expect(targets).toHaveLength(2);
+    for (const t of targets) {
+      expect(JSON.stringify(t.Arn)).toContain(':events:us-east-1:111122223333:event-bus/cckm-deletion-guard');
+    }
+    const report = readJson<ValidationReport>(join(r.out, 'validation-report.json'));
+    expect(report.pluginReports.map((p) => [p.pluginName, p.conclusion, p.violations])).toEqual([
       ['cdk-validator-cfnguard', 'success', []],
     ]);
   });

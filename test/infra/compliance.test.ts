@@ -4,9 +4,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { controlTowerChecks } from '../../infra/compliance.ts';
-import { addDeletionGuard } from '../../infra/guard-app.ts';
+import { addDeletionGuard, addGuardStacks } from '../../infra/guard-app.ts';
 import type { Synthesized } from './helpers.ts';
-import { PROJECT_ROOT, REQUIRED_CONTEXT, synth } from './helpers.ts';
+import { HUB_CONTEXT, PROJECT_ROOT, REQUIRED_CONTEXT, synth } from './helpers.ts';
 
 const STUB = lambda.Code.fromInline('exports.handler = async () => ({});');
 
@@ -74,6 +74,50 @@ describe('AWS Control Tower proactive controls', () => {
     expect(report.violations).toEqual([]);
     expect([...new Set(report.suppressedViolations?.map((v) => v.ruleName))].sort()).toEqual(acknowledged);
   });
+
+  it('runs on every stack with the full hub-and-spoke context, no unacknowledged finding', () => {
+    const s = synth(HUB_CONTEXT);
+    const assembly = s.app.synth();
+    expect(assembly.stacks.map((st) => st.stackName).sort()).toEqual([
+      'CckmDeletionGuard',
+      'CckmDeletionGuardOrgSpokes',
+      'CckmDeletionGuardSpoke-eu-west-1',
+    ]);
+    const report = controlTowerReport(s);
+    expect(report.conclusion).toBe('success');
+    expect(report.violations).toEqual([]);
+    // What is acknowledged on the hub and nowhere else (the spokes' queue is a DLQ with a redrive policy).
+    expect([...new Set(report.suppressedViolations?.map((v) => v.ruleName))].sort()).toEqual([
+      'api_gw_xray_enabled_check',
+      'cloudwatch_alarm_action_check',
+      'lambda_function_public_access_prohibited_check',
+      'lambda_inside_vpc_check',
+      'sqs_dlq_check',
+    ]);
+  });
+
+  it.each(['CckmDeletionGuardSpoke-eu-west-1', 'CckmDeletionGuardOrgSpokes'])(
+    'is registered app-wide by the wiring: an unencrypted log group in %s fails synthesis',
+    (stackName) => {
+      const app = new App({
+        builtinCloudFormationValidation: false,
+        context: { 'aws:cdk:bundling-stacks': [], ...REQUIRED_CONTEXT, ...HUB_CONTEXT },
+      });
+      const { stacks } = addGuardStacks(app, {
+        projectRoot: PROJECT_ROOT,
+        code: { 'cancel-deletion': STUB, 'remediate-deletion': STUB },
+        cli: {},
+      });
+      const stack = stacks.find((st) => st.stackName === stackName);
+      if (stack === undefined) throw new Error(`no stack ${stackName}`);
+      const plain = new logs.LogGroup(stack, 'Plain', { retention: logs.RetentionDays.ONE_YEAR });
+      Validations.of(plain).acknowledge({
+        id: 'AwsSolutions-CWL1',
+        reason: 'Probe for the Control Tower plugin.',
+      });
+      expect(() => app.synth()).toThrow(/cloudwatch_log_group_encrypted_check/);
+    },
+  );
 
   it('acknowledges the dead-letter queue only, not every queue, for CT.SQS.PR.1', () => {
     const dlq = controlTowerReport(base).suppressedViolations?.find((v) => v.ruleName === 'sqs_dlq_check');

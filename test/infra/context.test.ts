@@ -1,5 +1,11 @@
+import { App } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ContextError, DEFAULTS, parseGuardContext } from '../../infra/context.ts';
+import { addGuardStacks } from '../../infra/guard-app.ts';
+import { HUB_CONTEXT_KEYS } from '../../infra/hub-context.ts';
+
+const STUB = lambda.Code.fromInline('exports.handler = async () => ({});');
 
 const required = { cckmUrl: 'https://cm.example.com', cckmSecretName: 'cckm/deletion-guard' };
 
@@ -142,7 +148,7 @@ describe('parseGuardContext', () => {
     [{ notifyEmail: 'ops' }, 'notifyEmail has an entry that is not an e-mail address: "ops"'],
     [
       { allowedPrincipals: 'arn:aws:iam::111122223333:role/ok,admin' },
-      'allowedPrincipals has an entry that is not an IAM or STS ARN pattern: "admin"',
+      'allowedPrincipals has an entry that is not an IAM or STS ARN pattern with at most 16 *: "admin"',
     ],
   ])('rejects %o', (context, message) => {
     expect(problemsOf({ ...required, ...context })).toEqual([message]);
@@ -181,6 +187,61 @@ describe('parseGuardContext', () => {
   it('reports a context key spelled with the wrong case', () => {
     expect(problemsOf({ ...required, notifyemail: 'ops@example.com' })).toEqual([
       'unknown context key "notifyemail": did you mean "notifyEmail"?',
+    ]);
+  });
+
+  it('reports a misspelled hub-and-spoke key too', () => {
+    expect(problemsOf({ ...required, spokeregions: 'eu-west-1', HubAccount: '111122223333' })).toEqual([
+      'unknown context key "spokeregions": did you mean "spokeRegions"?',
+      'unknown context key "HubAccount": did you mean "hubAccount"?',
+    ]);
+  });
+
+  it('accepts every hub-and-spoke key as its own', () => {
+    expect(() =>
+      parseGuardContext({ ...required, ...Object.fromEntries(HUB_CONTEXT_KEYS.map((k) => [k, 'x'])) }),
+    ).not.toThrow();
+  });
+
+  it('reports the problems of both context modules in one message when the app parses them', () => {
+    const app = new App({
+      context: { ...required, mode: 'fix', hubAccount: '12', spokeRegions: 'eu-west-1' },
+    });
+    let caught: unknown;
+    try {
+      addGuardStacks(app, { cli: {} });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ContextError);
+    const problems = (caught as ContextError).problems;
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^mode /);
+    expect(problems[1]).toMatch(/^hubAccount must look like 123456789012/);
+    expect(app.node.children).toEqual([]);
+  });
+
+  it('needs no hub key without spokes, and names both when spokes are asked for without them', () => {
+    const stacks = (context: Record<string, unknown>) =>
+      addGuardStacks(new App({ context: { 'aws:cdk:bundling-stacks': [], ...required, ...context } }), {
+        cli: {},
+        code: { 'cancel-deletion': STUB, 'remediate-deletion': STUB },
+      }).stacks.map((st) => st.stackName);
+    expect(stacks({})).toEqual(['CckmDeletionGuard']);
+    expect(() => stacks({ spokeRegions: 'eu-west-1' })).toThrow(/hubAccount=.*hubRegion=/);
+  });
+
+  it('takes the hub location from the CLI defaults (CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION)', () => {
+    const app = new App({
+      context: { 'aws:cdk:bundling-stacks': [], ...required, spokeRegions: 'eu-west-1' },
+    });
+    const { hub, spokes } = addGuardStacks(app, {
+      cli: { account: '111122223333', region: 'us-east-1' },
+      code: { 'cancel-deletion': STUB, 'remediate-deletion': STUB },
+    });
+    expect(hub.hub).toEqual({ account: '111122223333', region: 'us-east-1' });
+    expect(spokes.regional.map((st) => [st.stackName, st.account])).toEqual([
+      ['CckmDeletionGuardSpoke-eu-west-1', '111122223333'],
     ]);
   });
 

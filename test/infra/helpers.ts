@@ -16,6 +16,19 @@ export const REQUIRED_CONTEXT = {
   cckmSecretName: 'cckm/deletion-guard',
 } as const;
 
+/** The issue's full hub-and-spoke context (issue 11), with scope, sweepSync and a listed spoke account. */
+export const HUB_CONTEXT = {
+  hubAccount: '111122223333',
+  hubRegion: 'us-east-1',
+  organizationId: 'o-abc123defg',
+  spokeOrgUnits: 'ou-ab12-cdefgh34',
+  spokeRegions: 'us-east-1,eu-west-1',
+  spokeAccounts: '777788889999',
+  scopeAccounts: '111122223333,444455556666',
+  scopeRegions: 'us-east-1,eu-west-1',
+  sweepSync: 'true',
+} as const;
+
 /** Entry files that do not exist yet are replaced by inline stub code, so the stack still synthesizes. */
 export function missingEntries(): FunctionName[] {
   return (Object.keys(FUNCTION_ENTRIES) as FunctionName[]).filter(
@@ -50,7 +63,8 @@ export function synth(
   const code = Object.fromEntries(
     missingEntries().map((name) => [name, lambda.Code.fromInline('exports.handler = async () => ({});')]),
   );
-  const stack = addDeletionGuard(app, { projectRoot: PROJECT_ROOT, code });
+  // No CLI defaults: a test never depends on the machine's CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION.
+  const stack = addDeletionGuard(app, { projectRoot: PROJECT_ROOT, code, cli: {} });
   const template = Template.fromStack(stack);
   return { app, stack, template };
 }

@@ -3,8 +3,8 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
-import { addDeletionGuard } from '../../infra/guard-app.ts';
-import { nagFindings, PROJECT_ROOT, REQUIRED_CONTEXT, synth } from './helpers.ts';
+import { addDeletionGuard, addGuardStacks } from '../../infra/guard-app.ts';
+import { HUB_CONTEXT, nagFindings, PROJECT_ROOT, REQUIRED_CONTEXT, synth } from './helpers.ts';
 
 const STUB = lambda.Code.fromInline('exports.handler = async () => ({});');
 
@@ -25,6 +25,31 @@ describe('cdk-nag AwsSolutions', () => {
       reservedConcurrency: '2',
     });
     expect(nagFindings(app)).toEqual([]);
+  });
+
+  it('has no unacknowledged finding on any stack with the full hub-and-spoke context', () => {
+    const { app } = synth(HUB_CONTEXT);
+    // Not vacuous: the spokes are in the app the findings were computed on.
+    expect(app.node.children.map((c) => c.node.id).filter((n) => n.startsWith('Cckm'))).toEqual([
+      'CckmDeletionGuard',
+      'CckmDeletionGuardSpoke-eu-west-1',
+      'CckmDeletionGuardOrgSpokes',
+    ]);
+    expect(nagFindings(app)).toEqual([]);
+  });
+
+  it('is registered app-wide by the wiring: a finding in a spoke stack fails synthesis', () => {
+    const app = new App({
+      builtinCloudFormationValidation: false,
+      context: { 'aws:cdk:bundling-stacks': [], ...REQUIRED_CONTEXT, ...HUB_CONTEXT },
+    });
+    const { spokes } = addGuardStacks(app, {
+      projectRoot: PROJECT_ROOT,
+      code: { 'cancel-deletion': STUB, 'remediate-deletion': STUB },
+      cli: {},
+    });
+    new sqs.Queue(spokes.regional[0] as Stack, 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
   });
 
   it('leaves an empty validation report after a full synthesis with CloudFormation validation on', () => {

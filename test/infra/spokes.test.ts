@@ -148,6 +148,25 @@ describe.each([
     });
   });
 
+  it('pins each EventBridge statement of the queue policy to its rule and to the spoke account', () => {
+    const policies = Object.values(
+      template.findResources('AWS::SQS::QueuePolicy') as Record<string, Resource>,
+    );
+    const statements = policies.flatMap(
+      (p) => (p.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement,
+    );
+    const fromEvents = statements.filter((st) =>
+      JSON.stringify(st.Principal).includes('events.amazonaws.com'),
+    );
+    expect(fromEvents.map((st) => st.Condition)).toEqual(
+      Object.keys(rules).map((ruleId) => ({
+        ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } },
+        // The regional spoke names its account; the StackSet's copy takes each member account's own.
+        StringEquals: { 'aws:SourceAccount': expect.toBeOneOf([HUB.account, { Ref: 'AWS::AccountId' }]) },
+      })),
+    );
+  });
+
   it('holds no function, secret or asset', () => {
     const types = new Set(Object.values(resources).map((r) => r.Type));
     expect([...types].filter((t) => /Lambda|SecretsManager|S3/.test(t))).toEqual([]);
@@ -165,7 +184,10 @@ describe.each([
         },
       ],
     });
-    for (const [id, r] of Object.entries(resources)) expect([id, r.Condition]).toEqual([id, SPOKE_CONDITION]);
+    // All but a wait condition handle: a stack must keep one resource once conditions are evaluated, and
+    // that one creates nothing in AWS.
+    const unconditioned = Object.values(resources).filter((r) => r.Condition !== SPOKE_CONDITION);
+    expect(unconditioned).toEqual([{ Type: 'AWS::CloudFormation::WaitConditionHandle' }]);
   });
 });
 

@@ -3,11 +3,13 @@ import { Stack, Token } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { OUTCOMES } from '../../functions/domain/remediation-outcome.ts';
+import { LEDGER_ITEM_ACTIONS } from '../../functions/shared/ledger-schema.ts';
+import { FUNCTION_MEMORY_MB } from '../../infra/bundling.ts';
 import type { GuardFunction } from '../../infra/constructs/guard-function.ts';
 import { PENDING_DELETION_METRIC } from '../../infra/constructs/monitoring.ts';
 import { GUARD_ALARM_PREFIX } from '../../infra/context.ts';
 import type { Synthesized } from './helpers.ts';
-import { synth } from './helpers.ts';
+import { HUB_CONTEXT, synth } from './helpers.ts';
 
 type Json = Record<string, unknown>;
 
@@ -30,6 +32,8 @@ const full = synth({
   reservedConcurrency: '5',
   sweepSchedule: 'rate(30 minutes)',
 });
+
+const hubbed = synth(HUB_CONTEXT);
 
 const id = (s: Synthesized, construct: { node: { defaultChild?: unknown } }) =>
   s.stack.getLogicalId(construct.node.defaultChild as CfnElement);
@@ -79,15 +83,17 @@ function env(s: Synthesized, fn: GuardFunction): Json {
 
 describe('functions', () => {
   it.each([
-    ['cancel', base.stack.cancelFunction],
-    ['remediation', base.stack.remediationFunction],
-  ])(
+    ['cancel-deletion', base.stack.cancelFunction],
+    ['remediate-deletion', base.stack.remediationFunction],
+  ] as const)(
     'runs the %s function on nodejs24.x, arm64, as an ESM bundle handler, with its own log group',
-    (_, fn) => {
+    (name, fn) => {
       const props = resource(base, id(base, fn.function));
       expect(props.Runtime).toBe('nodejs24.x');
       expect(props.Architectures).toEqual(['arm64']);
       expect(props.Handler).toBe('index.handler');
+      // The figure the bench derives its Lambda heap from.
+      expect(props.MemorySize).toBe(FUNCTION_MEMORY_MB[name]);
       expect(props.MemorySize).toBe(512);
       expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: id(base, fn.logGroup) } });
       expect(resource(base, id(base, fn.logGroup)).RetentionInDays).toBe(365);
@@ -187,6 +193,11 @@ describe('IAM', () => {
       },
       { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: secret },
       { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: id(s, s.stack.notifyTopic) } },
+      {
+        Action: [...LEDGER_ITEM_ACTIONS],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [id(s, s.stack.ledger.table), 'Arn'] },
+      },
     ]);
   });
 
@@ -211,6 +222,7 @@ describe('IAM', () => {
   it.each([
     ['base', base],
     ['full', full],
+    ['hub and spokes', hubbed],
   ])('gives no function any kms: permission (%s context)', (_, s) => {
     for (const fn of [s.stack.cancelFunction, s.stack.remediationFunction]) {
       const actions = actionsOf(roleStatements(s, fn));
@@ -405,8 +417,9 @@ describe('EventBridge', () => {
     const fromEvents = statements.filter((st) =>
       JSON.stringify(st.Principal).includes('events.amazonaws.com'),
     );
+    // Four rules on the default bus, three on the hub bus: every one of them, and none other.
     const ruleIds = Object.keys(base.template.findResources('AWS::Events::Rule'));
-    expect(ruleIds).toHaveLength(4);
+    expect(ruleIds).toHaveLength(7);
     expect(fromEvents.map((st) => st.Condition)).toEqual(
       ruleIds.map((r) => ({
         ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [r, 'Arn'] } },
@@ -629,5 +642,173 @@ describe('dashboard and outputs', () => {
   it('synthesizes without an account or Region (environment-agnostic)', () => {
     expect(Token.isUnresolved(Stack.of(base.stack).account)).toBe(true);
     expect(Token.isUnresolved(Stack.of(base.stack).region)).toBe(true);
+  });
+});
+
+describe('hub bus', () => {
+  const rules = (s: Synthesized) =>
+    Object.entries(s.template.findResources('AWS::Events::Rule')).map(
+      ([logicalId, r]) => [logicalId, r.Properties as Json] as const,
+    );
+  const busId = (s: Synthesized) => id(s, s.stack.hubBus.bus);
+  const onHubBus = (s: Synthesized) =>
+    rules(s).filter(([, p]) => JSON.stringify(p.EventBusName) === JSON.stringify({ Ref: busId(s) }));
+  const onDefaultBus = (s: Synthesized) => rules(s).filter(([, p]) => p.EventBusName === undefined);
+  const ruleById = (s: Synthesized, rule: { node: { defaultChild?: unknown } }) =>
+    resource(s, id(s, rule)) as Json;
+
+  it('is the bus cckm-deletion-guard, output as HubEventBusArn', () => {
+    expect(resource(base, busId(base)).Name).toBe('cckm-deletion-guard');
+    const outputs = base.template.toJSON().Outputs as Record<string, Json>;
+    expect(outputs.HubEventBusArn?.Value).toEqual({ 'Fn::GetAtt': [busId(base), 'Arn'] });
+  });
+
+  it.each([
+    ['base', base],
+    ['hub and spokes', hubbed],
+  ])('holds three rules whose targets equal the default-bus rules’ (function, retry, queue) (%s)', (_, s) => {
+    expect(onHubBus(s)).toHaveLength(3);
+    expect(onDefaultBus(s)).toHaveLength(4);
+    const expected = {
+      Arn: { 'Fn::GetAtt': [id(s, s.stack.remediationFunction.function), 'Arn'] },
+      DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(s, s.stack.deadLetterQueue), 'Arn'] } },
+      RetryPolicy: { MaximumEventAgeInSeconds: 7200, MaximumRetryAttempts: 8 },
+    };
+    for (const [, p] of [...onHubBus(s), ...onDefaultBus(s)]) {
+      const targets = p.Targets as Json[];
+      expect(targets).toHaveLength(1);
+      const { Id: _id, ...target } = targets[0]!;
+      expect(target).toEqual(expected);
+    }
+  });
+
+  it('matches forwarded ScheduleKeyDeletion with exactly the default-bus patterns, and spoke heartbeats', () => {
+    const defaultRule = (prefix: string) =>
+      onDefaultBus(base).find(([k]) => k.startsWith(prefix))?.[1].EventPattern;
+    expect(ruleById(base, base.stack.hubBus.scheduleKeyDeletionRule).EventPattern).toEqual(
+      defaultRule('ScheduleKeyDeletionRule'),
+    );
+    expect(ruleById(base, base.stack.hubBus.scheduleKeyDeletionDeniedRule).EventPattern).toEqual(
+      defaultRule('ScheduleKeyDeletionDeniedRule'),
+    );
+    expect(ruleById(base, base.stack.hubBus.heartbeatRule).EventPattern).toEqual({
+      source: ['aws.events'],
+      'detail-type': ['Scheduled Event'],
+      resources: [{ wildcard: 'arn:*:events:*:*:rule/cckm-deletion-guard-heartbeat*' }],
+    });
+  });
+
+  it('admits PutEvents from the organization and the spoke accounts only when given', () => {
+    expect(Object.keys(base.template.findResources('AWS::Events::EventBusPolicy'))).toEqual([]);
+    const statements = Object.values(hubbed.template.findResources('AWS::Events::EventBusPolicy')).map(
+      (p) => (p.Properties as Json).Statement as Json,
+    );
+    expect(statements).toHaveLength(2);
+    for (const st of statements) {
+      expect(st).toMatchObject({ Effect: 'Allow', Action: 'events:PutEvents' });
+      expect(st.Resource).toEqual({ 'Fn::GetAtt': [busId(hubbed), 'Arn'] });
+    }
+    expect(statements.map((st) => st.Condition ?? null)).toContainEqual({
+      StringEquals: { 'aws:PrincipalOrgID': 'o-abc123defg' },
+    });
+    expect(JSON.stringify(statements)).toContain(':iam::777788889999:root');
+  });
+});
+
+describe('scope and sweep synchronization', () => {
+  it('gives both functions SCOPE_ACCOUNTS and SCOPE_REGIONS, the remediation SWEEP_SYNC too', () => {
+    for (const fn of [hubbed.stack.cancelFunction, hubbed.stack.remediationFunction]) {
+      expect(env(hubbed, fn)).toMatchObject({
+        SCOPE_ACCOUNTS: '111122223333,444455556666',
+        SCOPE_REGIONS: 'us-east-1,eu-west-1',
+      });
+    }
+    expect(env(hubbed, hubbed.stack.remediationFunction).SWEEP_SYNC).toBe('true');
+    expect(env(hubbed, hubbed.stack.cancelFunction)).not.toHaveProperty('SWEEP_SYNC');
+  });
+
+  it('defaults to everything in scope and no synchronization', () => {
+    for (const fn of [base.stack.cancelFunction, base.stack.remediationFunction]) {
+      expect(env(base, fn)).toMatchObject({ SCOPE_ACCOUNTS: '*', SCOPE_REGIONS: '*' });
+    }
+    expect(env(base, base.stack.remediationFunction).SWEEP_SYNC).toBe('false');
+  });
+});
+
+describe('ledger', () => {
+  const tableId = (s: Synthesized) => id(s, s.stack.ledger.table);
+
+  it('names the table in LEDGER_TABLE of the remediation function only, and in the LedgerTableName output', () => {
+    expect(env(base, base.stack.remediationFunction).LEDGER_TABLE).toEqual({ Ref: tableId(base) });
+    expect(env(base, base.stack.cancelFunction)).not.toHaveProperty('LEDGER_TABLE');
+    const outputs = base.template.toJSON().Outputs as Record<string, Json>;
+    expect(outputs.LedgerTableName?.Value).toEqual({ Ref: tableId(base) });
+  });
+
+  it('grants exactly the ledger item actions on the table ARN, to the remediation function only', () => {
+    const dynamo = (fn: GuardFunction) =>
+      roleStatements(base, fn).filter((st) => JSON.stringify(st.Action).includes('dynamodb:'));
+    expect(dynamo(base.stack.remediationFunction)).toEqual([
+      {
+        Action: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [tableId(base), 'Arn'] },
+      },
+    ]);
+    expect(dynamo(base.stack.cancelFunction)).toEqual([]);
+  });
+
+  it('is on-demand, with point-in-time recovery, deletion protection, TTL and retained', () => {
+    const table = (base.template.toJSON().Resources as Record<string, Json>)[tableId(base)]!;
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+});
+
+describe('alarms on the functions’ own metrics', () => {
+  it.each([
+    ['NotificationsFailed', 'Sum', 300],
+    ['LedgerErrors', 'Sum', 300],
+    ['SilentSpokes', 'Maximum', 3600],
+  ])(
+    'alarms on %s (%s over %i s) >= 1, to the alarm topic, missing data not breaching',
+    (metric, stat, period) => {
+      const alarms = Object.values(base.template.findResources('AWS::CloudWatch::Alarm')).filter(
+        (a) => (a.Properties as Json).MetricName === metric,
+      );
+      expect(alarms).toHaveLength(1);
+      expect(alarms[0]!.Properties).toEqual({
+        AlarmName: expect.stringMatching(/^CckmDeletionGuard-/),
+        AlarmDescription: expect.any(String),
+        Namespace: 'CckmDeletionGuard',
+        MetricName: metric,
+        // Powertools' one dimension: any other would name a series the functions never write.
+        Dimensions: [{ Name: 'service', Value: 'cckm-deletion-guard' }],
+        Statistic: stat,
+        Period: period,
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: id(base, base.stack.alarmTopic) }],
+      });
+    },
+  );
+
+  it('shows keys per source account and Region from Logs Insights over the audit log, not metric dimensions', () => {
+    const body = JSON.stringify(resource(base, id(base, base.stack.dashboard)).DashboardBody);
+    const logGroup = id(base, base.stack.remediationFunction.logGroup);
+    expect(body).toContain(`{"Ref":"${logGroup}"}`);
+    expect(body).toContain('\\"type\\":\\"log\\"');
+    expect(body).toContain('filter ispresent(outcome)');
+    expect(body).toContain('stats count(*) as keys by sourceAccount, sourceRegion, outcome');
+    expect(body).toContain('coalesce(account, key.account) as sourceAccount');
+    expect(body).not.toMatch(/\\"(account|region)\\",\\"/);
   });
 });

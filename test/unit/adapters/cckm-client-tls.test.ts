@@ -29,6 +29,9 @@ let origin: string;
 let serverCert: string;
 let otherCert: string;
 const requests: string[] = [];
+/** GETs still to answer 503, then 401. */
+let unavailable = 0;
+let unauthorized = 0;
 const sm = mockClient(SecretsManagerClient);
 let client: CckmClient | undefined;
 
@@ -39,6 +42,18 @@ beforeAll(async () => {
   server = createServer({ key: own.private, cert: own.cert }, (req, res) => {
     requests.push(`${req.method} ${req.url}`);
     res.setHeader('content-type', 'application/json');
+    if (req.method === 'GET' && unauthorized > 0 && unavailable === 0) {
+      unauthorized--;
+      res.statusCode = 401;
+      res.end(JSON.stringify({ code: 5, codeDesc: 'NCERRUnauthorizedAccess: Token is expired' }));
+      return;
+    }
+    if (req.method === 'GET' && unavailable > 0) {
+      unavailable--;
+      res.statusCode = 503;
+      res.end(JSON.stringify({ code: 14, codeDesc: 'NCERRInternalServerError: service unavailable' }));
+      return;
+    }
     if (req.url === '/api/v1/auth/tokens') {
       res.end(JSON.stringify({ jwt: makeJwt({ exp: Math.floor(Date.now() / 1000) + 300 }), duration: 300 }));
     } else {
@@ -105,6 +120,35 @@ describe('TLS to CipherTrust Manager', () => {
     await expect(client.getKey(CCKM_ID)).resolves.toMatchObject({ cckmId: CCKM_ID });
     expect(requests).toHaveLength(2);
     expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+  });
+
+  it('sends a retry through the newest Agent when ca_cert rotates during its backoff', async () => {
+    const rotated = `${serverCert}\n${otherCert}`;
+    sm.on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: JSON.stringify({ refresh_token: REFRESH_TOKEN, ca_cert: serverCert }) })
+      .resolves({ SecretString: JSON.stringify({ refresh_token: REFRESH_TOKEN, ca_cert: rotated }) });
+    let rotatedCall: Promise<unknown> | undefined;
+    const c = createCckmClient(
+      { cckmUrl: origin, secretId: 'cckm/tls', tlsInsecure: false, timeoutMs: 5000 },
+      {
+        secretsClient: new SecretsManagerClient({ region: 'us-east-1' }),
+        logger: { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() },
+        random: () => 0,
+        // During the backoff another call gets a 401 and re-reads the secret, now rotated: its new
+        // ca_cert replaces the Agent and closes the one the first call started with.
+        sleep: async () => {
+          rotatedCall ??= c.getKey(CCKM_ID);
+          await rotatedCall;
+        },
+      },
+    );
+    client = c;
+    unavailable = 1;
+    unauthorized = 1;
+    await expect(c.getKey(CCKM_ID)).resolves.toMatchObject({ cckmId: CCKM_ID });
+    await expect(rotatedCall).resolves.toMatchObject({ cckmId: CCKM_ID });
+    expect(c.stats()).toMatchObject({ agentsCreated: 2, retries: 1 });
+    expect(unavailable + unauthorized).toBe(0);
   });
 
   it('builds a new Agent only when ca_cert changes on rotation', async () => {

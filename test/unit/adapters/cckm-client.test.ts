@@ -2,6 +2,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ManagedKey } from '../../../functions/domain/managed-key.ts';
+import type { UnreadableKey } from '../../../functions/domain/ports.ts';
 import {
   AuthenticationError,
   NotFoundError,
@@ -35,6 +36,12 @@ const JWT = makeJwt({ sub: 'guard', iat: T0 / 1000, exp: T0 / 1000 + 300 }, 'fir
 const JWT2 = makeJwt({ sub: 'guard', iat: T0 / 1000, exp: T0 / 1000 + 600 }, 'second');
 
 let h: Harness;
+
+/** A listed item that must be a key (the test gives no malformed record). */
+function asKey(item: ManagedKey | UnreadableKey): ManagedKey {
+  if ('unreadable' in item) throw new Error(`unexpected unreadable record: ${item.reason}`);
+  return item;
+}
 function setup(options: HarnessOptions = {}): Harness {
   h = createHarness(options);
   return h;
@@ -113,7 +120,7 @@ describe('tokens', () => {
     expect(h.sm).toHaveReceivedCommandExactlyOnceWith(GetSecretValueCommand, { SecretId: SECRET_ID });
   });
 
-  it('uses the password grant for username + password', async () => {
+  it('uses the password grant for username + password, labelling the refresh token and revoking it unused', async () => {
     setup({ secret: { username: 'guard', password: PASSWORD } });
     h.pool
       .intercept({
@@ -121,13 +128,36 @@ describe('tokens', () => {
         method: 'POST',
         body: (body) =>
           JSON.stringify(JSON.parse(body)) ===
-          JSON.stringify({ grant_type: 'password', username: 'guard', password: PASSWORD }),
+          JSON.stringify({
+            grant_type: 'password',
+            username: 'guard',
+            password: PASSWORD,
+            labels: ['cckm-deletion-guard'],
+            refresh_token_revoke_unused_in: 60,
+          }),
       })
       .reply(200, { jwt: JWT }, { headers: JSON_HEADERS });
     interceptKey(200);
     await h.client.getKey(CCKM_ID);
     expect(h.client.stats().tokenGrants).toBe(1);
   });
+
+  it.each([8, 32])(
+    'mints one token and reads the secret once when %i concurrent calls get a 401 for the same token',
+    async (n) => {
+      setup();
+      interceptTokens(h.pool, JWT);
+      interceptKey(200);
+      await h.client.getKey(CCKM_ID);
+      interceptTokens(h.pool, JWT2);
+      interceptKey(401, { codeDesc: 'NCERRUnauthorizedAccess' }).times(n);
+      interceptKey(200, keyRecord(), JWT2).times(n);
+      const keys = await Promise.all(Array.from({ length: n }, () => h.client.getKey(CCKM_ID)));
+      expect(keys).toHaveLength(n);
+      expect(h.client.stats()).toMatchObject({ tokenGrants: 2, secretReads: 2 });
+      h.mockAgent.assertNoPendingInterceptors();
+    },
+  );
 
   it('uses a static token as it is, with no grant request', async () => {
     setup({ secret: { token: JWT } });
@@ -259,7 +289,7 @@ describe('tokens', () => {
     await expect(h.client.getKey(CCKM_ID)).rejects.toThrow(/without a usable jwt/);
   });
 
-  it('scrubs a credential that CM echoes in a refused grant from the error', async () => {
+  it('copies no text from a refused grant into the error: status and codeDesc name only', async () => {
     setup({ secret: { username: 'guard', password: PASSWORD } });
     h.pool.intercept({ path: '/api/v1/auth/tokens', method: 'POST' }).reply(401, {
       codeDesc: `NCERRUnauthorizedAccess: bad password ${PASSWORD}`,
@@ -271,11 +301,11 @@ describe('tokens', () => {
     )) as AuthenticationError;
     expect(error).toBeInstanceOf(AuthenticationError);
     expect(JSON.stringify({ message: error.message, detail: error.detail })).not.toContain(PASSWORD);
-    expect(error.detail.codeDesc).toBe('NCERRUnauthorizedAccess');
-    expect(error.detail.cmMessage).toContain('[redacted]');
+    expect(error.detail).toEqual({ status: 401, codeDesc: 'NCERRUnauthorizedAccess' });
+    expect(error.message).not.toContain('not found');
   });
 
-  it('scrubs the refresh token that CM echoes in a failed grant from the error', async () => {
+  it('copies no text from a failed grant, however it is cut, on any status', async () => {
     setup();
     h.pool.intercept({ path: '/api/v1/auth/tokens', method: 'POST' }).reply(500, {
       codeDesc: 'NCERRInternalServerError',
@@ -286,8 +316,22 @@ describe('tokens', () => {
       (e: unknown) => e,
     )) as UpstreamError;
     expect(error).toBeInstanceOf(UpstreamError);
-    expect(error.message).toContain('cannot parse refresh_token [redacted]');
+    expect(error.detail).toEqual({ status: 500, codeDesc: 'NCERRInternalServerError' });
+    expect(error.message).not.toContain('cannot parse');
     expect(JSON.stringify({ message: error.message, detail: error.detail })).not.toContain(REFRESH_TOKEN);
+  });
+
+  it('redacts a JWT and credential echoed by a key call before clipping, in raw and JSON-escaped forms', async () => {
+    setup();
+    interceptTokens(h.pool, JWT);
+    const echo = `${'x'.repeat(400)} Authorization: Bearer ${JWT} body ${JSON.stringify(REFRESH_TOKEN)}`;
+    interceptKey(500, { codeDesc: 'NCERRInternalServerError', message: echo });
+    const error = (await h.client.getKey(CCKM_ID).catch((e: unknown) => e)) as UpstreamError;
+    expect(error).toBeInstanceOf(UpstreamError);
+    const text = JSON.stringify({ message: error.message, detail: error.detail });
+    for (let i = 0; i + 8 <= JWT.length; i++) expect(text).not.toContain(JWT.slice(i, i + 8));
+    expect(text).not.toContain(REFRESH_TOKEN.slice(0, 8));
+    expect(error.detail.cmMessage).toContain('[redacted]');
   });
 
   it('never logs a token, refresh token, password or Authorization header', async () => {
@@ -616,7 +660,7 @@ describe('listPendingDeletion', () => {
     const pages: unknown[] = [];
     const keys: ManagedKey[] = [];
     for await (const key of h.client.listPendingDeletion({ onPage: (info) => pages.push(info) }))
-      keys.push(key);
+      keys.push(asKey(key));
 
     expect(seen.map((q) => q.get('skip'))).toEqual(['0', '100', '200']);
     expect(seen.every((q) => q.getAll('keystate').join() === 'PendingDeletion,PendingReplicaDeletion')).toBe(
@@ -666,7 +710,7 @@ describe('listPendingDeletion', () => {
       })
       .times(4);
     const keys: ManagedKey[] = [];
-    for await (const key of h.client.listPendingDeletion()) keys.push(key);
+    for await (const key of h.client.listPendingDeletion()) keys.push(asKey(key));
     expect(seen.map((q) => q.get('skip'))).toEqual(['0', '100', '0', '100']);
     expect(new Set(keys.map((k) => k.cckmId)).size).toBe(150);
     expect(keys.map((k) => k.cckmId)).toContain(numberedCckmId(101));
@@ -684,7 +728,7 @@ describe('listPendingDeletion', () => {
       ],
     });
     const ids: string[] = [];
-    for await (const key of h.client.listPendingDeletion()) ids.push(key.cckmId);
+    for await (const key of h.client.listPendingDeletion()) ids.push(asKey(key).cckmId);
     expect(ids).toEqual([numberedCckmId(1), numberedCckmId(3)]);
   });
 
@@ -698,26 +742,8 @@ describe('listPendingDeletion', () => {
       .intercept({ path: (p) => queryOf(p).get('skip') === '1', method: 'GET' })
       .reply(200, { total: 500, resources: [] });
     const ids: string[] = [];
-    for await (const key of h.client.listPendingDeletion()) ids.push(key.cckmId);
+    for await (const key of h.client.listPendingDeletion()) ids.push(asKey(key).cckmId);
     expect(ids).toEqual([CCKM_ID]);
-  });
-
-  it('refuses a page holding a malformed key record, before yielding any key', async () => {
-    setup();
-    interceptTokens(h.pool, JWT);
-    h.pool.intercept({ path: (p) => p.startsWith('/api/v1/cckm/aws/keys?'), method: 'GET' }).reply(
-      200,
-      { total: 2, resources: [keyRecord(), { id: numberedCckmId(2), region: REGION }] },
-      {
-        headers: JSON_HEADERS,
-      },
-    );
-    const yielded: ManagedKey[] = [];
-    const drain = async () => {
-      for await (const key of h.client.listPendingDeletion()) yielded.push(key);
-    };
-    await expect(drain()).rejects.toThrow(/malformed key record/);
-    expect(yielded).toEqual([]);
   });
 
   it('gives up with UpstreamError after the page cap instead of looping forever', async () => {
@@ -733,13 +759,71 @@ describe('listPendingDeletion', () => {
       .times(200);
     const ids: string[] = [];
     const drain = async () => {
-      for await (const key of h.client.listPendingDeletion()) ids.push(key.cckmId);
+      for await (const key of h.client.listPendingDeletion()) ids.push(asKey(key).cckmId);
     };
-    await expect(drain()).rejects.toThrow(/more than 200 pages/);
+    await expect(drain()).rejects.toThrow(/listing incomplete: .*more than 200 pages/);
     // What it read before the cap is handed over first, so a sweep decides it (contract section 4).
     expect(ids).toHaveLength(200);
     expect(ids[0]).toBe(numberedCckmId(1));
   });
+
+  it('applies the page cap per pass: a set that moved is listed again in full', async () => {
+    setup({ maxPages: 3 });
+    interceptTokens(h.pool, JWT);
+    // Pass 1 sees the total move (3, 4, 3); pass 2 reads 3 pages again and finds one key more.
+    const pages: [number, number][] = [
+      [3, 1],
+      [4, 2],
+      [3, 3],
+      [3, 1],
+      [3, 2],
+      [3, 4],
+    ];
+    let n = 0;
+    h.pool
+      .intercept({ path: (p) => p.startsWith('/api/v1/cckm/aws/keys?'), method: 'GET' })
+      .reply(() => {
+        const [total, id] = pages[n++] ?? [0, 0];
+        return { statusCode: 200, data: { total, resources: [keyRecord({ id: numberedCckmId(id) })] } };
+      })
+      .times(6);
+    const ids: string[] = [];
+    for await (const key of h.client.listPendingDeletion()) ids.push(asKey(key).cckmId);
+    expect(ids).toEqual([1, 2, 3, 4].map(numberedCckmId));
+    h.mockAgent.assertNoPendingInterceptors();
+  });
+
+  it.each([
+    ['without an Arn', (r: Record<string, unknown>) => delete (r.aws_param as Record<string, unknown>).Arn],
+    ['with a non-UUID id', (r: Record<string, unknown>) => Object.assign(r, { id: 'not-a-uuid' })],
+    ['without aws_param', (r: Record<string, unknown>) => delete r.aws_param],
+  ])(
+    'hands over a record %s as unreadable, with its identity, and the others as keys',
+    async (_what, spoil) => {
+      setup();
+      interceptTokens(h.pool, JWT);
+      const bad = keyRecord({ id: numberedCckmId(2) });
+      spoil(bad);
+      h.pool.intercept({ path: (p) => p.startsWith('/api/v1/cckm/aws/keys?'), method: 'GET' }).reply(200, {
+        total: 3,
+        resources: [keyRecord({ id: numberedCckmId(1) }), bad, keyRecord({ id: numberedCckmId(3) })],
+      });
+      const items = [];
+      for await (const item of h.client.listPendingDeletion()) items.push(item);
+      expect(items.filter((i) => !('unreadable' in i)).map((i) => (i as { cckmId: string }).cckmId)).toEqual([
+        numberedCckmId(1),
+        numberedCckmId(3),
+      ]);
+      const unreadable = items.filter((i) => 'unreadable' in i);
+      expect(unreadable).toEqual([
+        {
+          unreadable: true,
+          identity: expect.objectContaining({ cckmId: bad.id, region: REGION }),
+          reason: expect.stringContaining('could not be read'),
+        },
+      ]);
+    },
+  );
 
   it('hands over the keys of the pages it read before a failed page, then throws', async () => {
     setup();
@@ -753,7 +837,7 @@ describe('listPendingDeletion', () => {
       .reply(500, { code: 1, codeDesc: 'NCERRInternalServerError' }, { headers: JSON_HEADERS });
     const ids: string[] = [];
     const drain = async () => {
-      for await (const key of h.client.listPendingDeletion()) ids.push(key.cckmId);
+      for await (const key of h.client.listPendingDeletion()) ids.push(asKey(key).cckmId);
     };
     await expect(drain()).rejects.toBeInstanceOf(UpstreamError);
     expect(ids).toEqual([numberedCckmId(1), numberedCckmId(2)]);
@@ -803,7 +887,7 @@ describe('cancelDeletion and enableKey', () => {
       500,
       {
         codeDesc: 'NCERRInternalServerError',
-        message: 'KMSInvalidStateException: Key state is Enabled, not pending',
+        message: 'KMSInvalidStateException: k is not pending deletion',
       },
     ],
     [200, { codeDesc: 'NCERRCryptoOperationFailed: ... is not pending deletion.' }],
@@ -812,6 +896,17 @@ describe('cancelDeletion and enableKey', () => {
     interceptTokens(h.pool, JWT);
     interceptCancel(status, body);
     await expect(h.client.cancelDeletion(CCKM_ID)).resolves.toEqual({ outcome: 'not-pending' });
+  });
+
+  it.each([
+    ['is pending deletion', 'KMSInvalidStateException: arn:aws:kms:eu-west-1:1:key/k is pending deletion.'],
+    ['is pending import', 'KMSInvalidStateException: arn:aws:kms:eu-west-1:1:key/k is pending import.'],
+    ['names a state', 'KMSInvalidStateException: Key state is Enabled, not pending'],
+  ])('reads a KMSInvalidStateException that %s as a failure, not as not-pending', async (_what, message) => {
+    setup();
+    interceptTokens(h.pool, JWT);
+    interceptCancel(400, { codeDesc: 'NCERRBadRequest', message });
+    await expect(h.client.cancelDeletion(CCKM_ID)).rejects.toBeInstanceOf(UpstreamError);
   });
 
   it('does not read an unrelated failure as not-pending', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildCmUrl, cmErrorOf, networkErrorOf, parseJsonBody } from '../../../functions/adapters/cm-http.ts';
 import {
   createTokenProvider,
+  type GrantBody,
   jwtExpiryMs,
   refreshAtMs,
   type TokenGrant,
@@ -13,7 +14,7 @@ const ORIGIN = 'https://cm.example.com';
 
 describe('token rules', () => {
   it('never asks to renew the refresh token', async () => {
-    const bodies: Readonly<Record<string, string>>[] = [];
+    const bodies: GrantBody[] = [];
     const provider = createTokenProvider(async (body) => {
       bodies.push(body);
       return { jwt: 'minted' };
@@ -46,7 +47,7 @@ describe('token rules', () => {
     expect(refreshAtMs(grant, 1_000_000)).toBe(expected);
   });
 
-  it('does not cache a token minted before a drop()', async () => {
+  it('drops only the cached token it is told was rejected, and lets a mint in flight stand', async () => {
     let release: (grant: TokenGrant) => void = () => {};
     let mints = 0;
     const provider = createTokenProvider(
@@ -59,12 +60,18 @@ describe('token rules', () => {
     );
     const secret = { credential: { type: 'refresh_token' as const, refreshToken: 'r' } };
     const first = provider.get(secret, 10_000);
-    provider.drop('stale');
-    release({ jwt: 'stale' });
-    await first;
+    release({ jwt: 'old' });
+    await expect(first).resolves.toBe('old');
+    provider.drop('old');
     const second = provider.get(secret, 10_000);
+    // More 401s for the token already dropped: the mint in flight is shared, not started again.
+    provider.drop('old');
+    provider.drop('old');
+    const third = provider.get(secret, 10_000);
     release({ jwt: 'fresh' });
-    await expect(second).resolves.toBe('fresh');
+    await expect(Promise.all([second, third])).resolves.toEqual(['fresh', 'fresh']);
+    provider.drop('old');
+    await expect(provider.get(secret, 10_000)).resolves.toBe('fresh');
     expect(mints).toBe(2);
     expect(provider.grants).toBe(2);
   });

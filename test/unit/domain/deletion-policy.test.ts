@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  decideKey,
-  matchAllowedPrincipal,
-  principalPattern,
-} from '../../../functions/domain/deletion-policy.ts';
+import { decideKey, matchAllowedPrincipal } from '../../../functions/domain/deletion-policy.ts';
 import { carriesExemptTag } from '../../../functions/domain/managed-key.ts';
+import { MAX_MATCHED_ARN_LENGTH } from '../../../functions/domain/principal-glob.ts';
 import type { Actor } from '../../../functions/domain/remediation-event.ts';
 import type { Mode, Reenable } from '../../../functions/shared/settings.ts';
 import { key, policyOf } from '../../helpers/fake-cckm.ts';
@@ -33,7 +30,20 @@ describe('ALLOWED_PRINCIPALS globs', () => {
     ['arn:aws:iam::111122223333:user/a+b', 'arn:aws:iam::111122223333:user/aab', false],
     ['arn:aws:iam::111122223333:user/a+b', 'arn:aws:iam::111122223333:user/a+b', true],
   ])('%s against %s: %s', (glob, arn, matches) => {
-    expect(principalPattern(glob).test(arn)).toBe(matches);
+    expect(matchAllowedPrincipal({ type: 'IAMUser', arn }, [glob]) !== undefined).toBe(matches);
+  });
+
+  it('never matches an ARN longer than the matcher accepts, even against *', () => {
+    const arn = `arn:aws:sts::111122223333:assumed-role/Dev/${'s'.repeat(MAX_MATCHED_ARN_LENGTH)}`;
+    expect(matchAllowedPrincipal({ type: 'AssumedRole', arn }, ['*'])).toBeUndefined();
+  });
+
+  it('decides a many-star pattern against a long CloudTrail ARN by scanning, not backtracking', () => {
+    // As a regular expression this pattern took seconds on a 544-character ARN, and one more `/*` minutes.
+    const arn = `arn:aws:iam::111122223333:role/${'a/'.repeat(250)}x`;
+    expect(arn.length).toBeGreaterThan(500);
+    const glob = 'arn:aws:iam::*:*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*-admin';
+    expect(matchAllowedPrincipal({ type: 'AssumedRole', arn }, [glob])).toBeUndefined();
   });
 
   it('matches the session issuer of an assumed role, not only the session ARN', () => {

@@ -227,7 +227,11 @@ describe('remediation scope', () => {
     expect(fake.calls.find((c) => c.method === 'listPendingDeletion')?.regions).toEqual(['eu-west-1']);
     expect(fake.stateChangingCalls().map((c) => c.id)).toEqual([ID]);
     expect(progress.find((p) => p.message === 'sweep started')?.fields.skippedOutOfScope).toBe(1);
-    expect(notes.map((n) => n.outcome)).toEqual(['cancelled']);
+    // A sweep tells a person once, in a digest naming only the key in scope.
+    const digests = notes as unknown as { kind: string; headline: string; message: string }[];
+    expect(digests.map((n) => [n.kind, n.headline])).toEqual([['digest', 'cancelled']]);
+    expect(digests[0]?.message).toContain(ID);
+    expect(digests[0]?.message).not.toContain('aaaaaaaa-0000-4000-8000-000000000000');
   });
 });
 

@@ -281,13 +281,17 @@ describe('a sweep and the ledger', () => {
 });
 
 describe('a sweep without a ledger', () => {
-  it('sends one digest of what a person must hear, quiet about exempt keys, with no coverage', async () => {
+  it('sends one digest of what a person must hear, quiet about exempt keys, with coverage unknown', async () => {
     const keys = [0, 1].map((i) => key({ keyId: `0000000${i}-0000-4000-8000-000000000000` }));
     const exempt = key({ tags: [{ key: 'deletion-guard:exempt', value: 'true' }] });
     const h = harness(new FakeCm([...keys, exempt]), false);
     const result = await h.run(sweep());
     expect(result.summary).toEqual({ cancelled: 2, exempt: 1 });
-    expect(result.coverage).toBeUndefined();
+    expect(result.coverage).toEqual({
+      expected: 0,
+      silent: [],
+      unknown: 'no ledger (LEDGER_TABLE): spoke heartbeats are not recorded',
+    });
     expect(h.notes).toHaveLength(1);
     expect(itemsOf(digests(h.notes)[0]!).map((i) => i.outcome)).toEqual(['cancelled', 'cancelled']);
   });

@@ -105,6 +105,7 @@ describe('parsePolicyConfig', () => {
     [{ MODE: 'fix' }, 'MODE'],
     [{ REENABLE: 'sometimes' }, 'REENABLE'],
     [{ ALLOWED_PRINCIPALS: 'alice' }, 'ALLOWED_PRINCIPALS'],
+    [{ ALLOWED_PRINCIPALS: `arn:aws:iam::*:role/${'*/'.repeat(16)}x` }, 'ALLOWED_PRINCIPALS'],
     [{ EXEMPT_TAG: 'no-equals-sign' }, 'EXEMPT_TAG'],
     [{ EXEMPT_TAG: '=value' }, 'EXEMPT_TAG'],
     [{ NOTIFY_TOPIC_ARN: 'guard-topic' }, 'NOTIFY_TOPIC_ARN'],

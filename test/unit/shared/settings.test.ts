@@ -6,6 +6,8 @@ import {
   checkReenable,
   DEFAULT_EXEMPT_TAG,
   isPrincipalPattern,
+  MAX_PRINCIPAL_STARS,
+  PRINCIPAL_PATTERN_DESCRIPTION,
 } from '../../../functions/shared/settings.ts';
 
 describe('shared settings rules', () => {
@@ -49,5 +51,12 @@ describe('shared settings rules', () => {
     expect(isPrincipalPattern('arn:*:sts::*:assumed-role/Ops/*')).toBe(true);
     expect(isPrincipalPattern('*')).toBe(true);
     expect(isPrincipalPattern('arn:aws:s3:::bucket')).toBe(false);
+  });
+
+  it('accepts a pattern with 16 * and refuses one with 17, so matching stays linear', () => {
+    const stars = (n: number) => `arn:aws:iam::*:role/${'*'.repeat(n - 1)}`;
+    expect(isPrincipalPattern(stars(MAX_PRINCIPAL_STARS))).toBe(true);
+    expect(isPrincipalPattern(stars(MAX_PRINCIPAL_STARS + 1))).toBe(false);
+    expect(PRINCIPAL_PATTERN_DESCRIPTION).toContain(`at most ${MAX_PRINCIPAL_STARS}`);
   });
 });
