@@ -8,9 +8,9 @@ import { AppError, AuthenticationError, TimeoutError, UpstreamError } from '../s
 import { logger as defaultLogger } from '../shared/logger.ts';
 import { createDispatcherProvider } from './cm-agent.ts';
 import {
-  buildCmUrl,
   type CmRequest,
   type CmResponse,
+  checkCmPath,
   detailOf,
   isCmFailure,
   networkErrorOf,
@@ -253,7 +253,7 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
   }
 
   async function call(request: CmRequest, label: string, options?: CallOptions): Promise<CmResponse> {
-    buildCmUrl(origin, request); // refuse a bad URL before any secret read or token grant
+    checkCmPath(request.path); // refuse a bad path before any secret read or token grant
     const end = budgetEnd(options);
     let ambiguous = false;
     for (let round = 1; ; round++) {
