@@ -73,6 +73,11 @@ export function cmRequestPath(request: Pick<CmRequest, 'path' | 'query'>): strin
   return query === '' ? request.path : `${request.path}?${query}`;
 }
 
+/** A JSON object (not an array, not null). */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Reads a response body up to `limit` bytes; a larger body is destroyed and reported as UpstreamError. */
 export async function readCappedBody(
   body: Dispatcher.ResponseData['body'],

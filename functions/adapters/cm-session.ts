@@ -1,7 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Dispatcher } from 'undici';
-import { z } from 'zod';
 import type { CallOptions } from '../domain/ports.ts';
 import type { ConnectionConfig } from '../shared/config.ts';
 import { AppError, AuthenticationError, TimeoutError, UpstreamError } from '../shared/errors.ts';
@@ -13,6 +12,7 @@ import {
   checkCmPath,
   detailOf,
   isCmFailure,
+  isJsonObject,
   networkErrorOf,
   sendOnce,
   tokenEndpointDetailOf,
@@ -81,10 +81,15 @@ export interface CmSession {
 
 const TOKENS_PATH = '/api/v1/auth/tokens';
 
-const grantSchema = z.looseObject({
-  jwt: z.string().regex(/^[\x21-\x7e]+$/),
-  duration: z.number().positive().optional().catch(undefined),
-});
+/** A token grant's jwt (printable ASCII, no blank) and its lifetime when it is a positive number. */
+function grantOf(json: unknown): TokenGrant | undefined {
+  if (!isJsonObject(json) || typeof json.jwt !== 'string' || !/^[\x21-\x7e]+$/.test(json.jwt))
+    return undefined;
+  const { duration } = json;
+  return typeof duration === 'number' && Number.isFinite(duration) && duration > 0
+    ? { jwt: json.jwt, duration }
+    : { jwt: json.jwt };
+}
 
 /** The credential values of a secret, so CM's answers can be scrubbed of them. */
 function credentialValues(secret: CckmSecret): string[] {
@@ -240,16 +245,14 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
       );
     }
     if (isCmFailure(response)) throw upstreamErrorOf(response, label, detail);
-    const grant = grantSchema.safeParse(response.json);
-    if (!grant.success) {
+    const grant = grantOf(response.json);
+    if (!grant) {
       throw new UpstreamError(`CipherTrust Manager answered ${label} without a usable jwt`, {
         status: response.status,
       });
     }
     log.debug('Minted a CipherTrust Manager token', { grantType: body.grant_type });
-    return grant.data.duration === undefined
-      ? { jwt: grant.data.jwt }
-      : { jwt: grant.data.jwt, duration: grant.data.duration };
+    return grant;
   }
 
   async function call(request: CmRequest, label: string, options?: CallOptions): Promise<CmResponse> {
