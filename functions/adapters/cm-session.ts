@@ -91,6 +91,21 @@ function grantOf(json: unknown): TokenGrant | undefined {
     : { jwt: json.jwt };
 }
 
+/**
+ * One abort signal for a call's whole budget (secret read and every attempt): a single timer, cleared as
+ * soon as the call is done, where `AbortSignal.timeout` per read and per attempt left two timers per call
+ * pending for the full budget (BENCHMARKS.md).
+ */
+function budgetSignal(ms: number): { readonly signal: AbortSignal; readonly done: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+    Math.max(0, ms),
+  );
+  timer.unref();
+  return { signal: controller.signal, done: () => clearTimeout(timer) };
+}
+
 /** The credential values of a secret, so CM's answers can be scrubbed of them. */
 function credentialValues(secret: CckmSecret): string[] {
   const c = secret.credential;
@@ -156,11 +171,10 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     return typeof deadline === 'number' && Number.isFinite(deadline) ? Math.min(own, deadline) : own;
   }
 
-  async function readSecret(end: number, label: string): Promise<CckmSecret> {
-    const remaining = end - now();
-    if (remaining <= 0)
+  async function readSecret(end: number, label: string, signal: AbortSignal): Promise<CckmSecret> {
+    if (end - now() <= 0)
       throw new TimeoutError(`CipherTrust Manager call ${label} ran out of its time budget`);
-    return secrets.get({ signal: AbortSignal.timeout(remaining) });
+    return secrets.get({ signal });
   }
 
   /** Sends with retries on 429/502/503/504 and network errors; other answers are returned as they are. */
@@ -170,6 +184,7 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     bearer: string | undefined,
     label: string,
     end: number,
+    signal?: AbortSignal,
   ): Promise<CmResponse> {
     // A 429 is a refusal before any work; a 5xx or a dropped connection may come after CM acted.
     let ambiguous = false;
@@ -216,6 +231,7 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
       },
       {
         budgetEnd: end,
+        ...(signal && { signal }),
         label,
         now,
         sleep,
@@ -258,10 +274,19 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
   async function call(request: CmRequest, label: string, options?: CallOptions): Promise<CmResponse> {
     checkCmPath(request.path); // refuse a bad path before any secret read or token grant
     const end = budgetEnd(options);
+    const budget = budgetSignal(end - now());
+    try {
+      return await callWithin(request, label, end, budget.signal);
+    } finally {
+      budget.done();
+    }
+  }
+
+  async function callWithin(request: CmRequest, label: string, end: number, signal: AbortSignal) {
     let ambiguous = false;
     for (let round = 1; ; round++) {
       const readsBefore = secrets.reads;
-      const secret = await readSecret(end, label);
+      const secret = await readSecret(end, label, signal);
       let token: string;
       try {
         token = await tokens.get(secret, end);
@@ -274,7 +299,7 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
         }
         throw error;
       }
-      const response = await send(secret, request, token, label, end);
+      const response = await send(secret, request, token, label, end, signal);
       ambiguous ||= response.ambiguous === true;
       if (response.status !== 401) return ambiguous ? { ...response, ambiguous } : response;
       // However many calls got this 401, the token is dropped and the secret re-read once for it.
