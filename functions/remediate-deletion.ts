@@ -27,6 +27,7 @@ import {
 import { deadlineOf } from './shared/deadline.ts';
 import { logger } from './shared/logger.ts';
 import { metrics, recordGuardMetric, recordOutcomes } from './shared/metrics.ts';
+import { sourceMapped } from './shared/source-maps.ts';
 
 /** What the remediation handler needs from the outside world; tests pass fakes. */
 export interface RemediationDeps {
@@ -38,7 +39,8 @@ export interface RemediationDeps {
   readonly reach?: () => ReachConfig;
   /** Returns the ledger, undefined without `LEDGER_TABLE`, or throws ConfigError for a bad table name. */
   readonly ledger?: () => Ledger | undefined;
-  readonly sns: SNSClient;
+  /** Returns the SNS client (built on first use in the entry). */
+  readonly sns: () => SNSClient;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now?: () => number;
@@ -70,8 +72,10 @@ export function createRemediationHandler(deps: RemediationDeps) {
         audit: (record) => deps.logger.info('remediation outcome', auditFields(record)),
         progress: (message, fields) => deps.logger.info(message, { ...fields }),
         warn: (message, fields) => deps.logger.warn(message, { ...fields }),
+        unexpected: (message, error, fields) =>
+          deps.logger.error(message, { ...fields, error: sourceMapped(error) as Error }),
         notify: config.notifyTopicArn
-          ? createSnsNotifier({ client: deps.sns, topicArn: config.notifyTopicArn, logger: deps.logger })
+          ? createSnsNotifier({ client: deps.sns(), topicArn: config.notifyTopicArn, logger: deps.logger })
           : undefined,
         ...(ledger && { ledger }),
         metric: (name, value) => recordGuardMetric(deps.metrics, name, value),
@@ -109,28 +113,46 @@ function auditFields(record: OutcomeRecord): Record<string, unknown> {
   };
 }
 
-// Clients are created once per container; a configuration error surfaces at invocation, naming the variable.
-const secretsClient = new SecretsManagerClient({});
-const snsClient = new SNSClient({});
-const client: Loaded<CckmApi> = connection.ok
-  ? { ok: true, value: createCckmClient(connection.value, { secretsClient, logger }) }
-  : connection;
+// Clients are created once per container, at first use rather than at import (an SDK client's
+// construction is 1-3 ms of the cold import, BENCHMARKS.md); a configuration error surfaces at
+// invocation, naming the variable.
+let client: Loaded<CckmApi> | undefined;
+function cckmClient(): CckmApi {
+  client ??= connection.ok
+    ? {
+        ok: true,
+        value: createCckmClient(connection.value, { secretsClient: new SecretsManagerClient({}), logger }),
+      }
+    : connection;
+  return requireConfig(client);
+}
+
+let snsClient: SNSClient | undefined;
+function sns(): SNSClient {
+  snsClient ??= new SNSClient({});
+  return snsClient;
+}
+
 // The DynamoDB client exists only with a ledger; it honours AWS_ENDPOINT_URL_DYNAMODB (local runs).
-const tableName = ledgerConfig.ok ? ledgerConfig.value.tableName : undefined;
-const ledgerStore: Loaded<Ledger | undefined> = ledgerConfig.ok
-  ? {
-      ok: true,
-      value: tableName ? createDynamoLedger({ client: new DynamoDBClient({}), tableName }) : undefined,
-    }
-  : ledgerConfig;
+let ledgerStore: Loaded<Ledger | undefined> | undefined;
+function ledger(): Ledger | undefined {
+  ledgerStore ??= ledgerConfig.ok
+    ? { ok: true, value: createLedger(ledgerConfig.value.tableName) }
+    : ledgerConfig;
+  return requireConfig(ledgerStore);
+}
+
+function createLedger(tableName: string | undefined): Ledger | undefined {
+  return tableName ? createDynamoLedger({ client: new DynamoDBClient({}), tableName }) : undefined;
+}
 
 /** Lambda entry point. */
 export const handler = createRemediationHandler({
-  cckm: () => requireConfig(client),
+  cckm: cckmClient,
   policy: () => requireConfig(policy),
   reach: () => requireConfig(reach),
-  ledger: () => requireConfig(ledgerStore),
-  sns: snsClient,
+  ledger,
+  sns,
   logger,
   metrics,
 });

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { type AwsKeyRef, isRegion, parseCckmId, parseKeyIdRef } from '../domain/aws-key-ref.ts';
 import { isPendingDeletion, type ManagedKey, PENDING_STATES } from '../domain/managed-key.ts';
 import type {
@@ -19,7 +18,14 @@ import {
 } from '../shared/errors.ts';
 import { logger as defaultLogger } from '../shared/logger.ts';
 import { type CckmRecord, managedKeyOf, parseCckmRecord, toManagedKey } from './cckm-record.ts';
-import { type CmRequest, type CmResponse, detailOf, isCmFailure, upstreamErrorOf } from './cm-http.ts';
+import {
+  type CmRequest,
+  type CmResponse,
+  detailOf,
+  isCmFailure,
+  isJsonObject,
+  upstreamErrorOf,
+} from './cm-http.ts';
 import { type CckmClientDeps, type CckmClientStats, createCmSession } from './cm-session.ts';
 
 export type { CckmClientDeps, CckmClientStats, CmLogger } from './cm-session.ts';
@@ -46,10 +52,13 @@ const SYNC_JOBS_PATH = '/api/v1/cckm/aws/synchronization-jobs';
 // The listing's filter and the check of each listed record (isPendingDeletion) share one set of states.
 const PENDING_KEY_STATES: readonly string[] = [...PENDING_STATES];
 
-const listSchema = z.looseObject({
-  total: z.number().int().nonnegative(),
-  resources: z.array(z.unknown()).nullable(),
-});
+/** A CM list answer's envelope: `total` a count, `resources` an array or null; undefined otherwise. */
+function listEnvelopeOf(json: unknown): { total: number; resources: unknown[] | null } | undefined {
+  if (!isJsonObject(json)) return undefined;
+  const { total, resources } = json;
+  if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < 0) return undefined;
+  return Array.isArray(resources) || resources === null ? { total, resources } : undefined;
+}
 
 /**
  * AWS's text when a cancel meets a key that is not pending deletion, however CM wraps it. Only these
@@ -206,9 +215,9 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
   ): Promise<{ records: CckmRecord[]; total: number; items: number }> {
     const label = `GET ${KEYS_PATH}`;
     const response = await session.call({ method: 'GET', path: KEYS_PATH, query }, label, options);
-    const envelope = listSchema.safeParse(okJson(response, label));
-    if (!envelope.success) throw malformed(label, 'a malformed list', response);
-    const items = envelope.data.resources ?? [];
+    const envelope = listEnvelopeOf(okJson(response, label));
+    if (!envelope) throw malformed(label, 'a malformed list', response);
+    const items = envelope.resources ?? [];
     const records: CckmRecord[] = [];
     for (const item of items) {
       const record = parseCckmRecord(item);
@@ -219,7 +228,7 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
         if (bad) unreadable.push(bad);
       }
     }
-    return { records, total: envelope.data.total, items: items.length };
+    return { records, total: envelope.total, items: items.length };
   }
 
   /** Reads every page of pending keys into `found`; throws on a CM failure or past the page cap. */
@@ -350,9 +359,9 @@ export function createCckmClient(config: ConnectionConfig, deps: CckmClientDeps)
         label,
         options,
       );
-      const listed = listSchema.safeParse(okJson(running, label));
-      if (!listed.success) throw malformed(label, 'a malformed list', running);
-      if (listed.data.total > 0) return 'already-running';
+      const listed = listEnvelopeOf(okJson(running, label));
+      if (!listed) throw malformed(label, 'a malformed list', running);
+      if (listed.total > 0) return 'already-running';
       const startLabel = `POST ${SYNC_JOBS_PATH}`;
       const body = regions ? { regions } : { synchronize_all: true };
       const started = await session.call({ method: 'POST', path: SYNC_JOBS_PATH, body }, startLabel, options);

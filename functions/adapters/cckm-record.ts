@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { isCckmId } from '../domain/aws-key-ref.ts';
 import { parseDeletionDate } from '../domain/deletion-date.ts';
 import type { ManagedKey } from '../domain/managed-key.ts';
+import { isJsonObject } from './cm-http.ts';
 
 /**
  * The CCKM AWS key record as CipherTrust Manager returns it (reference/cckm-api.md section 4), and
@@ -46,29 +46,29 @@ export interface CckmRecord {
   readonly aws_param: AwsParam;
 }
 
-// Only the fields the guard relies on are checked; the rest of the record is kept as it came.
-// Optional fields of the wrong type are dropped rather than failing the record.
-const recordSchema = z.looseObject({
-  id: z.string().refine(isCckmId),
-  region: z.string().min(1),
-  aws_param: z.looseObject({
-    KeyID: z.string().min(1),
-    Arn: z.string().min(1),
-    KeyState: z.string().min(1),
-    AWSAccountId: z.string().optional().catch(undefined),
-    Enabled: z.boolean().optional().catch(undefined),
-    Alias: z.array(z.string()).optional().catch(undefined),
-    Tags: z
-      .array(z.looseObject({ TagKey: z.string(), TagValue: z.string() }))
-      .optional()
-      .catch(undefined),
-  }),
-});
+const nonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const isTag = (v: unknown): boolean =>
+  isJsonObject(v) && typeof v.TagKey === 'string' && typeof v.TagValue === 'string';
 
-/** The record when it has the fields the guard relies on, else undefined. */
+/**
+ * The record when it has the fields the guard relies on, else undefined. Only those fields are checked;
+ * the rest of the record is kept as it came, and an optional field of the wrong type is dropped rather
+ * than failing the record. Checked by hand, not by a schema library: this runs for every record of every
+ * listing and lookup (BENCHMARKS.md).
+ */
 export function parseCckmRecord(value: unknown): CckmRecord | undefined {
-  const parsed = recordSchema.safeParse(value);
-  return parsed.success ? (parsed.data as unknown as CckmRecord) : undefined;
+  if (!isJsonObject(value) || typeof value.id !== 'string' || !isCckmId(value.id)) return undefined;
+  const p = value.aws_param;
+  if (!nonEmptyString(value.region) || !isJsonObject(p)) return undefined;
+  if (!nonEmptyString(p.KeyID) || !nonEmptyString(p.Arn) || !nonEmptyString(p.KeyState)) return undefined;
+  const param: Record<string, unknown> = { ...p };
+  if (p.AWSAccountId !== undefined && typeof p.AWSAccountId !== 'string') param.AWSAccountId = undefined;
+  if (p.Enabled !== undefined && typeof p.Enabled !== 'boolean') param.Enabled = undefined;
+  if (p.Alias !== undefined && !(Array.isArray(p.Alias) && p.Alias.every((a) => typeof a === 'string'))) {
+    param.Alias = undefined;
+  }
+  if (p.Tags !== undefined && !(Array.isArray(p.Tags) && p.Tags.every(isTag))) param.Tags = undefined;
+  return { ...value, aws_param: param } as unknown as CckmRecord;
 }
 
 /** Maps a validated CCKM record into the domain's ManagedKey: the only reader of CM's field names. */

@@ -1,18 +1,18 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Dispatcher } from 'undici';
-import { z } from 'zod';
 import type { CallOptions } from '../domain/ports.ts';
 import type { ConnectionConfig } from '../shared/config.ts';
 import { AppError, AuthenticationError, TimeoutError, UpstreamError } from '../shared/errors.ts';
 import { logger as defaultLogger } from '../shared/logger.ts';
 import { createDispatcherProvider } from './cm-agent.ts';
 import {
-  buildCmUrl,
   type CmRequest,
   type CmResponse,
+  checkCmPath,
   detailOf,
   isCmFailure,
+  isJsonObject,
   networkErrorOf,
   sendOnce,
   tokenEndpointDetailOf,
@@ -81,10 +81,30 @@ export interface CmSession {
 
 const TOKENS_PATH = '/api/v1/auth/tokens';
 
-const grantSchema = z.looseObject({
-  jwt: z.string().regex(/^[\x21-\x7e]+$/),
-  duration: z.number().positive().optional().catch(undefined),
-});
+/** A token grant's jwt (printable ASCII, no blank) and its lifetime when it is a positive number. */
+function grantOf(json: unknown): TokenGrant | undefined {
+  if (!isJsonObject(json) || typeof json.jwt !== 'string' || !/^[\x21-\x7e]+$/.test(json.jwt))
+    return undefined;
+  const { duration } = json;
+  return typeof duration === 'number' && Number.isFinite(duration) && duration > 0
+    ? { jwt: json.jwt, duration }
+    : { jwt: json.jwt };
+}
+
+/**
+ * One abort signal for a call's whole budget (secret read and every attempt): a single timer, cleared as
+ * soon as the call is done, where `AbortSignal.timeout` per read and per attempt left two timers per call
+ * pending for the full budget (BENCHMARKS.md).
+ */
+function budgetSignal(ms: number): { readonly signal: AbortSignal; readonly done: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+    Math.max(0, ms),
+  );
+  timer.unref();
+  return { signal: controller.signal, done: () => clearTimeout(timer) };
+}
 
 /** The credential values of a secret, so CM's answers can be scrubbed of them. */
 function credentialValues(secret: CckmSecret): string[] {
@@ -151,11 +171,10 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     return typeof deadline === 'number' && Number.isFinite(deadline) ? Math.min(own, deadline) : own;
   }
 
-  async function readSecret(end: number, label: string): Promise<CckmSecret> {
-    const remaining = end - now();
-    if (remaining <= 0)
+  async function readSecret(end: number, label: string, signal: AbortSignal): Promise<CckmSecret> {
+    if (end - now() <= 0)
       throw new TimeoutError(`CipherTrust Manager call ${label} ran out of its time budget`);
-    return secrets.get({ signal: AbortSignal.timeout(remaining) });
+    return secrets.get({ signal });
   }
 
   /** Sends with retries on 429/502/503/504 and network errors; other answers are returned as they are. */
@@ -165,6 +184,7 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     bearer: string | undefined,
     label: string,
     end: number,
+    signal?: AbortSignal,
   ): Promise<CmResponse> {
     // A 429 is a refusal before any work; a 5xx or a dropped connection may come after CM acted.
     let ambiguous = false;
@@ -211,6 +231,7 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
       },
       {
         budgetEnd: end,
+        ...(signal && { signal }),
         label,
         now,
         sleep,
@@ -240,25 +261,32 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
       );
     }
     if (isCmFailure(response)) throw upstreamErrorOf(response, label, detail);
-    const grant = grantSchema.safeParse(response.json);
-    if (!grant.success) {
+    const grant = grantOf(response.json);
+    if (!grant) {
       throw new UpstreamError(`CipherTrust Manager answered ${label} without a usable jwt`, {
         status: response.status,
       });
     }
     log.debug('Minted a CipherTrust Manager token', { grantType: body.grant_type });
-    return grant.data.duration === undefined
-      ? { jwt: grant.data.jwt }
-      : { jwt: grant.data.jwt, duration: grant.data.duration };
+    return grant;
   }
 
   async function call(request: CmRequest, label: string, options?: CallOptions): Promise<CmResponse> {
-    buildCmUrl(origin, request); // refuse a bad URL before any secret read or token grant
+    checkCmPath(request.path); // refuse a bad path before any secret read or token grant
     const end = budgetEnd(options);
+    const budget = budgetSignal(end - now());
+    try {
+      return await callWithin(request, label, end, budget.signal);
+    } finally {
+      budget.done();
+    }
+  }
+
+  async function callWithin(request: CmRequest, label: string, end: number, signal: AbortSignal) {
     let ambiguous = false;
     for (let round = 1; ; round++) {
       const readsBefore = secrets.reads;
-      const secret = await readSecret(end, label);
+      const secret = await readSecret(end, label, signal);
       let token: string;
       try {
         token = await tokens.get(secret, end);
@@ -271,7 +299,7 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
         }
         throw error;
       }
-      const response = await send(secret, request, token, label, end);
+      const response = await send(secret, request, token, label, end, signal);
       ambiguous ||= response.ambiguous === true;
       if (response.status !== 401) return ambiguous ? { ...response, ambiguous } : response;
       // However many calls got this 401, the token is dropped and the secret re-read once for it.

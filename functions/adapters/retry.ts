@@ -90,6 +90,11 @@ export type AttemptOutcome<T> =
 export interface RetryOptions {
   /** Epoch ms by which the whole call, retries included, must be done. */
   readonly budgetEnd: number;
+  /**
+   * The budget's abort signal, shared by every attempt (one timer per call, cleared by its owner when the
+   * call is done); absent: a signal per attempt for the budget that remains.
+   */
+  readonly signal?: AbortSignal;
   /** Names the call in a TimeoutError, e.g. `GET /api/v1/cckm/aws/keys/{id}`. */
   readonly label: string;
   readonly now: () => number;
@@ -105,7 +110,8 @@ export interface RetryOptions {
 
 /**
  * Runs `attempt` until it succeeds, throws, or the attempts or the time budget run out; each attempt
- * gets an AbortSignal for the budget that remains, and an attempt cut off by it is a TimeoutError.
+ * gets an AbortSignal for the budget that remains (`options.signal` when given), and an attempt cut off
+ * by it is a TimeoutError.
  */
 export async function retryWithBudget<T>(
   attempt: (signal: AbortSignal, attemptNumber: number) => Promise<AttemptOutcome<T>>,
@@ -117,7 +123,7 @@ export async function retryWithBudget<T>(
   for (let n = 1; ; n++) {
     const remaining = options.budgetEnd - options.now();
     if (remaining <= 0) throw timeout();
-    const signal = AbortSignal.timeout(remaining);
+    const signal = options.signal ?? AbortSignal.timeout(remaining);
     let outcome: AttemptOutcome<T>;
     try {
       outcome = await attempt(signal, n);

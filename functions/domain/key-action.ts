@@ -1,4 +1,4 @@
-import { NotFoundError } from '../shared/errors.ts';
+import { AppError, NotFoundError } from '../shared/errors.ts';
 import { rememberEvent } from './decision-memory.ts';
 import type { Decision, KeySource } from './deletion-policy.ts';
 import { decideKey } from './deletion-policy.ts';
@@ -41,6 +41,23 @@ export function outcome(
   return { ...context, outcome: result, reason, key };
 }
 
+/**
+ * The `failed` outcome of a call that threw; an error that is not an `AppError` is a defect, so it is
+ * also handed to `ports.unexpected` with its stack (the reason alone would hide where it came from).
+ */
+export function failedBy(
+  ports: RemediationPorts,
+  context: OutcomeContext,
+  key: KeyIdentity,
+  prefix: string,
+  error: unknown,
+): OutcomeRecord {
+  if (!(error instanceof AppError)) {
+    ports.unexpected?.(prefix, error, { cckmId: key.cckmId, keyId: key.keyId, eventId: context.eventId });
+  }
+  return outcome(context, key, 'failed', failureReason(prefix, error));
+}
+
 /** True when too little time is left to start another key. */
 export function outOfTime(ports: RemediationPorts): boolean {
   return ports.now() + (ports.minKeyBudgetMs ?? DEFAULT_MIN_KEY_BUDGET_MS) > ports.deadline;
@@ -54,7 +71,7 @@ export async function act({ key, source, actor, context, fallback, ports }: KeyA
     decision = decideKey({ policy: ports.policy, key, source, ...(actor && { actor }) });
   } catch (error) {
     // A record so malformed that the decision itself fails must not hide the other keys.
-    return outcome(context, identity, 'failed', failureReason('the CCKM record could not be read', error));
+    return failedBy(ports, context, identity, 'the CCKM record could not be read', error);
   }
   if (decision.action === 'skip') return outcome(context, identity, decision.outcome, decision.reason);
   if (outOfTime(ports)) return outcome(context, identity, 'failed', OUT_OF_TIME_REASON);
@@ -67,7 +84,7 @@ export async function act({ key, source, actor, context, fallback, ports }: KeyA
       // Removed from CCKM since it was listed or looked up: nothing the guard can cancel through CCKM.
       return outcome(context, identity, 'not-managed', 'CCKM no longer has a record of this key');
     }
-    return outcome(context, identity, 'failed', failureReason('cancel-deletion failed', error));
+    return failedBy(ports, context, identity, 'cancel-deletion failed', error);
   }
   if (cancelled.outcome === 'not-pending') {
     return outcome(
@@ -83,14 +100,12 @@ export async function act({ key, source, actor, context, fallback, ports }: KeyA
     await ports.cckm.enableKey(key.cckmId, { deadline: ports.deadline });
   } catch (error) {
     // A retry would see the key not pending and skip the enable, so a person must finish the job.
-    return outcome(
+    return failedBy(
+      ports,
       context,
       identity,
-      'failed',
-      failureReason(
-        'deletion cancelled (the key is Disabled), but enabling it failed; enable it by hand',
-        error,
-      ),
+      'deletion cancelled (the key is Disabled), but enabling it failed; enable it by hand',
+      error,
     );
   }
   return outcome(context, identity, 'cancelled-and-enabled', `${decision.reason}: the key is Enabled again`);

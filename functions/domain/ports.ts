@@ -101,6 +101,11 @@ export interface RemediationPorts {
   /** Writes a warning (a ledger call that failed); progress lines when absent. */
   readonly warn?: (message: string, fields: Readonly<Record<string, unknown>>) => void;
   /**
+   * Writes an error that is not an `AppError` (a defect rather than CCKM's answer), with its stack, next
+   * to the key's `failed` audit line; absent: only the audit line's reason tells.
+   */
+  readonly unexpected?: (message: string, error: unknown, fields: Readonly<Record<string, unknown>>) => void;
+  /**
    * Publishes one notification; absent when no topic is configured. Resolving `false` (or rejecting)
    * means it was not published; the domain counts that and, when the message was an event's only
    * effect, makes the handler throw once everything is decided.

@@ -1,17 +1,20 @@
 import { describeActor } from './event-identity.ts';
 import { recordHeartbeat } from './heartbeat.ts';
-import { act, OUT_OF_TIME_REASON, type OutcomeContext, outcome, outOfTime, settle } from './key-action.ts';
+import {
+  act,
+  failedBy,
+  OUT_OF_TIME_REASON,
+  type OutcomeContext,
+  outcome,
+  outOfTime,
+  settle,
+} from './key-action.ts';
 import type { ManagedKey } from './managed-key.ts';
 import type { RemediationPorts } from './ports.ts';
 import type { DeniedEvent, ScheduleEvent } from './remediation-event.ts';
 import { classifyEvent } from './remediation-event.ts';
 import type { OutcomeRecord, RemediationResult, SweepCoverage } from './remediation-outcome.ts';
-import {
-  failureReason,
-  identityOfRef,
-  RemediationIncompleteError,
-  summarise,
-} from './remediation-outcome.ts';
+import { identityOfRef, RemediationIncompleteError, summarise } from './remediation-outcome.ts';
 import { EVERYWHERE, outOfScopeReason, regionInScope } from './scope.ts';
 import { sweep } from './sweep.ts';
 import { startSweepSync } from './sweep-sync.ts';
@@ -129,7 +132,7 @@ async function scheduledKey(event: ScheduleEvent, ports: RemediationPorts): Prom
   try {
     key = await ports.cckm.findAwsKey(ref, { deadline: ports.deadline });
   } catch (error) {
-    return outcome(context, fromEvent, 'failed', failureReason('looking the key up in CCKM failed', error));
+    return failedBy(ports, context, fromEvent, 'looking the key up in CCKM failed', error);
   }
   if (!key) {
     // No synchronisation job: it takes minutes and re-reads a whole Region, so the answer would not

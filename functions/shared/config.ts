@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import type { Checked, PolicySettings, Scope } from './settings.ts';
 import {
@@ -14,59 +13,68 @@ import {
 import { DEFAULT_METRICS_NAMESPACE } from './telemetry.ts';
 
 /**
- * The only reader of `process.env`. Each schema is parsed once, at module load, into a frozen typed
- * object; a bad variable does not crash the module: `requireConfig` throws a ConfigError naming it
- * at the first invocation, so the API answers 500 and the log says what is wrong.
+ * The only reader of `process.env`. Each group of variables is parsed once, at module load, by a table
+ * of rules (one per variable) into a frozen typed object; a bad variable does not crash the module:
+ * `requireConfig` throws a ConfigError naming it at the first invocation, so the API answers 500 and
+ * the log says what is wrong. The rules are plain functions rather than a zod schema: building and
+ * running the schemas cost ~14 ms of every cold start (BENCHMARKS.md), for eight strings.
  */
 
-const bool = (name: string) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return false;
-      const lower = v.trim().toLowerCase();
-      if (lower === 'true') return true;
-      if (lower === 'false') return false;
-      ctx.addIssue({ code: 'custom', message: `${name} must be true or false` });
-      return z.NEVER;
-    });
+type Env = Readonly<Record<string, string | undefined>>;
 
-/** Reports a shared settings rule's problem as a zod issue. */
-function issue<T>(checked: Checked<T>, ctx: z.RefinementCtx): T {
-  if (checked.ok) return checked.value;
-  ctx.addIssue({ code: 'custom', message: checked.problem });
-  return z.NEVER;
+/** One variable's rule: its value from the raw string, or a problem naming the variable. */
+type Rule<T> = (raw: string | undefined, name: string) => Checked<T>;
+
+const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
+const problem = <T>(text: string): Checked<T> => ({ ok: false, problem: text });
+
+/** The values a table of rules yields, by variable name. */
+type ValuesOf<R> = { [K in keyof R]: R[K] extends Rule<infer T> ? T : never };
+
+/**
+ * Applies every rule to its variable and returns the values, or throws one ConfigError naming every
+ * bad variable (never its value), in the order of the rules.
+ */
+function parseWith<R extends Record<string, Rule<unknown>>>(env: Env, rules: R): ValuesOf<R> {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, rule] of Object.entries(rules)) {
+    const checked = rule(env[name], name);
+    if (checked.ok) values[name] = checked.value;
+    // Every rule's problem names its variable; the prefix is a guard for one that would not.
+    else problems.push(checked.problem.includes(name) ? checked.problem : `${name}: ${checked.problem}`);
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  return values as ValuesOf<R>;
 }
 
-const cckmUrl = z
-  .string({ error: 'CCKM_URL is required' })
-  .transform((v, ctx) => issue(checkHttpsOrigin(v, 'CCKM_URL'), ctx));
+/** `true` / `false` in any case, around blanks; missing or empty means false. */
+const bool: Rule<boolean> = (raw, name) => {
+  if (raw === undefined || raw === '') return ok(false);
+  const lower = raw.trim().toLowerCase();
+  if (lower === 'true') return ok(true);
+  if (lower === 'false') return ok(false);
+  return problem(`${name} must be true or false`);
+};
 
-export const connectionSchema = z.object({
-  CCKM_URL: cckmUrl,
-  CCKM_SECRET_ID: z
-    .string({ error: 'CCKM_SECRET_ID is required' })
-    .trim()
-    .min(1, 'CCKM_SECRET_ID is required')
-    .max(2048, 'CCKM_SECRET_ID is too long'),
-  CCKM_TLS_INSECURE: bool('CCKM_TLS_INSECURE'),
-  CCKM_TIMEOUT_MS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return DEFAULT_TIMEOUT_MS;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 100 || n > 900_000) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'CCKM_TIMEOUT_MS must be a whole number of milliseconds, 100 to 900000',
-        });
-        return z.NEVER;
-      }
-      return n;
-    }),
-});
+const connectionRules = {
+  CCKM_URL: (raw: string | undefined, name: string): Checked<string> =>
+    raw === undefined ? problem(`${name} is required`) : checkHttpsOrigin(raw, name),
+  CCKM_SECRET_ID: (raw: string | undefined, name: string): Checked<string> => {
+    const v = raw?.trim();
+    if (v === undefined || v.length < 1) return problem(`${name} is required`);
+    return v.length > 2048 ? problem(`${name} is too long`) : ok(v);
+  },
+  CCKM_TLS_INSECURE: bool,
+  CCKM_TIMEOUT_MS: (raw: string | undefined, name: string): Checked<number> => {
+    if (raw === undefined || raw.trim() === '') return ok(DEFAULT_TIMEOUT_MS);
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 100 || n > 900_000) {
+      return problem(`${name} must be a whole number of milliseconds, 100 to 900000`);
+    }
+    return ok(n);
+  },
+};
 
 export interface ConnectionConfig {
   /** CipherTrust Manager origin, e.g. `https://cm.example.com` (no trailing slash). */
@@ -76,68 +84,40 @@ export interface ConnectionConfig {
   readonly timeoutMs: number;
 }
 
-export const policySchema = z.object({
+const policyRules = {
   // An empty value means the default, as it already does for the other policy variables: a deployment
   // that forwards an unset setting as '' must not stop the function.
-  MODE: z
-    .string()
-    .optional()
-    .transform((v, ctx) => issue(checkMode(v, 'MODE'), ctx)),
-  REENABLE: z
-    .string()
-    .optional()
-    .transform((v, ctx) => issue(checkReenable(v, 'REENABLE'), ctx)),
-  ALLOWED_PRINCIPALS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      const list = (v ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0);
-      for (const p of list) {
-        if (!isPrincipalPattern(p)) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `ALLOWED_PRINCIPALS has an entry that is not ${PRINCIPAL_PATTERN_DESCRIPTION}: ${p.slice(0, 200)}`,
-          });
-          return z.NEVER;
-        }
-      }
-      return list;
-    }),
-  EXEMPT_TAG: z
-    .string()
-    .optional()
-    .transform((v, ctx) => issue(checkExemptTag(v, 'EXEMPT_TAG'), ctx)),
-  NOTIFY_TOPIC_ARN: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return undefined;
-      if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(v.trim())) {
-        ctx.addIssue({ code: 'custom', message: 'NOTIFY_TOPIC_ARN must be an SNS topic ARN' });
-        return z.NEVER;
-      }
-      return v.trim();
-    }),
-});
+  MODE: checkMode,
+  REENABLE: checkReenable,
+  ALLOWED_PRINCIPALS: (raw: string | undefined, name: string): Checked<string[]> => {
+    const list = (raw ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    const bad = list.find((p) => !isPrincipalPattern(p));
+    return bad === undefined
+      ? ok(list)
+      : problem(`${name} has an entry that is not ${PRINCIPAL_PATTERN_DESCRIPTION}: ${bad.slice(0, 200)}`);
+  },
+  EXEMPT_TAG: checkExemptTag,
+  NOTIFY_TOPIC_ARN: (raw: string | undefined, name: string): Checked<string | undefined> => {
+    if (raw === undefined || raw.trim() === '') return ok(undefined);
+    const v = raw.trim();
+    return /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(v)
+      ? ok(v)
+      : problem(`${name} must be an SNS topic ARN`);
+  },
+};
 
 export interface PolicyConfig extends PolicySettings {
   readonly notifyTopicArn: string | undefined;
 }
 
-export const scopeSchema = z.object({
-  SCOPE_ACCOUNTS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => issue(checkScope(v, 'SCOPE_ACCOUNTS', 'accounts'), ctx)),
-  SCOPE_REGIONS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => issue(checkScope(v, 'SCOPE_REGIONS', 'regions'), ctx)),
-  SWEEP_SYNC: bool('SWEEP_SYNC'),
-});
+const reachRules = {
+  SCOPE_ACCOUNTS: (raw: string | undefined, name: string) => checkScope(raw, name, 'accounts'),
+  SCOPE_REGIONS: (raw: string | undefined, name: string) => checkScope(raw, name, 'regions'),
+  SWEEP_SYNC: bool,
+};
 
 /** The accounts and Regions this deployment protects (contract section 4, scope). */
 export interface ScopeConfig {
@@ -151,69 +131,48 @@ export interface ReachConfig {
   readonly sweepSync: boolean;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-function fail(error: z.ZodError): never {
-  const messages = error.issues.map((i) => {
-    const variable = String(i.path[0] ?? '');
-    // Zod's own messages for a missing variable do not name it; ours always do.
-    return i.message.includes(variable) ? i.message : `${variable}: ${i.message}`;
-  });
-  throw new ConfigError(`Invalid configuration: ${messages.join('; ')}`);
-}
-
 /** Parses the CipherTrust Manager connection variables; throws ConfigError naming each bad one. */
 export function parseConnectionConfig(env: Env): ConnectionConfig {
-  const r = connectionSchema.safeParse(env);
-  if (!r.success) fail(r.error);
+  const v = parseWith(env, connectionRules);
   return Object.freeze({
-    cckmUrl: r.data.CCKM_URL,
-    secretId: r.data.CCKM_SECRET_ID,
-    tlsInsecure: r.data.CCKM_TLS_INSECURE,
-    timeoutMs: r.data.CCKM_TIMEOUT_MS,
+    cckmUrl: v.CCKM_URL,
+    secretId: v.CCKM_SECRET_ID,
+    tlsInsecure: v.CCKM_TLS_INSECURE,
+    timeoutMs: v.CCKM_TIMEOUT_MS,
   });
 }
 
 /** Parses the remediation policy variables; throws ConfigError naming each bad one. */
 export function parsePolicyConfig(env: Env): PolicyConfig {
-  const r = policySchema.safeParse(env);
-  if (!r.success) fail(r.error);
+  const v = parseWith(env, policyRules);
   return Object.freeze({
-    mode: r.data.MODE,
-    reenable: r.data.REENABLE,
-    allowedPrincipals: Object.freeze([...r.data.ALLOWED_PRINCIPALS]),
-    exemptTag: Object.freeze(r.data.EXEMPT_TAG),
-    notifyTopicArn: r.data.NOTIFY_TOPIC_ARN,
+    mode: v.MODE,
+    reenable: v.REENABLE,
+    allowedPrincipals: Object.freeze([...v.ALLOWED_PRINCIPALS]),
+    exemptTag: Object.freeze(v.EXEMPT_TAG),
+    notifyTopicArn: v.NOTIFY_TOPIC_ARN,
   });
 }
 
 /** Parses SCOPE_ACCOUNTS, SCOPE_REGIONS and SWEEP_SYNC; throws ConfigError naming each bad one. */
 export function parseReachConfig(env: Env): ReachConfig {
-  const r = scopeSchema.safeParse(env);
-  if (!r.success) fail(r.error);
+  const v = parseWith(env, reachRules);
   return Object.freeze({
-    scope: Object.freeze({ accounts: r.data.SCOPE_ACCOUNTS, regions: r.data.SCOPE_REGIONS }),
-    sweepSync: r.data.SWEEP_SYNC,
+    scope: Object.freeze({ accounts: v.SCOPE_ACCOUNTS, regions: v.SCOPE_REGIONS }),
+    sweepSync: v.SWEEP_SYNC,
   });
 }
 
-export const ledgerSchema = z.object({
-  LEDGER_TABLE: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return undefined;
-      // DynamoDB's own rule for a table name.
-      if (!/^[A-Za-z0-9_.-]{3,255}$/.test(v.trim())) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'LEDGER_TABLE must be a DynamoDB table name: 3 to 255 of A-Z a-z 0-9 _ . -',
-        });
-        return z.NEVER;
-      }
-      return v.trim();
-    }),
-});
+const ledgerRules = {
+  LEDGER_TABLE: (raw: string | undefined, name: string): Checked<string | undefined> => {
+    if (raw === undefined || raw.trim() === '') return ok(undefined);
+    const v = raw.trim();
+    // DynamoDB's own rule for a table name.
+    return /^[A-Za-z0-9_.-]{3,255}$/.test(v)
+      ? ok(v)
+      : problem(`${name} must be a DynamoDB table name: 3 to 255 of A-Z a-z 0-9 _ . -`);
+  },
+};
 
 export interface LedgerConfig {
   /** The ledger table (contract section 7); undefined: no memory between events. */
@@ -222,9 +181,7 @@ export interface LedgerConfig {
 
 /** Parses `LEDGER_TABLE`; throws ConfigError naming it when it is no table name. */
 export function parseLedgerConfig(env: Env): LedgerConfig {
-  const r = ledgerSchema.safeParse(env);
-  if (!r.success) fail(r.error);
-  return Object.freeze({ tableName: r.data.LEDGER_TABLE });
+  return Object.freeze({ tableName: parseWith(env, ledgerRules).LEDGER_TABLE });
 }
 
 /** The outcome of parsing once at load: the value, or the error to throw at every invocation. */

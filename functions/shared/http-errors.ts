@@ -3,11 +3,13 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { AppError, ConfigError, UpstreamError } from './errors.ts';
 import { errorResponse } from './http.ts';
+import { sourceMapped } from './source-maps.ts';
 
 /**
  * Middy error handler for the API: every error becomes the contract's JSON error response.
  * Written here rather than taken from @middy/http-error-handler because the contract fixes the body
- * shape per error kind and the generic 500 text, which that middleware does not produce.
+ * shape per error kind and the generic 500 text, which that middleware does not produce. The two lines
+ * that carry a stack have it mapped to the TypeScript sources (`sourceMapped`, paid at the first one only).
  */
 export function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
@@ -16,7 +18,7 @@ export function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, 
       const error = request.error;
       const response = errorResponse(error);
       if (error instanceof ConfigError) {
-        logger.error('configuration error', { error });
+        logger.error('configuration error', { error: sourceMapped(error) });
       } else if (error instanceof AppError && response.statusCode < 500) {
         // The caller's mistake: the reason is enough, a stack trace would only bury it.
         logger.info('request refused', {
@@ -36,7 +38,7 @@ export function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, 
           ...(error.cause !== undefined && { cause: describeCause(error.cause) }),
         });
       } else {
-        logger.error('unexpected error', { error: error as Error });
+        logger.error('unexpected error', { error: sourceMapped(error) as Error });
       }
       request.response = response;
     },

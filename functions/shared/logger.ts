@@ -1,5 +1,28 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { SERVICE_NAME } from './telemetry.ts';
 
 /** The one logger of every function: structured JSON, service name fixed by the contract. */
 export const logger = new Logger({ serviceName: SERVICE_NAME });
+
+/**
+ * Middy middleware that puts the invocation's request id (`function_request_id`, as Powertools names
+ * it) on every line of the invocation and nothing else of the Lambda context: the function's name, ARN,
+ * memory and cold start repeat on every line under `injectLambdaContext` (about 300 of a 740-byte API
+ * line) while the log group and Lambda's own REPORT line already say them. For the API, whose one INFO
+ * line per call is what production pays for (BENCHMARKS.md, `warmOverheadRatioInfo`).
+ */
+export function injectRequestId<E, R>(target: Logger): MiddlewareObj<E, R, Error, Context> {
+  const reset = () => {
+    target.resetKeys();
+  };
+  return {
+    name: 'injectRequestId',
+    before: (request) => {
+      target.appendKeys({ function_request_id: request.context.awsRequestId });
+    },
+    after: reset,
+    onError: reset,
+  };
+}

@@ -54,6 +54,7 @@ function handler(policy: Partial<PolicyConfig> = {}) {
     retryPolicy: { maxAttempts: 2, baseMs: 1, capMs: 5 },
   });
   clients.push(client);
+  const sns = new SNSClient(sdkConfig());
   return createRemediationHandler({
     cckm: () => client,
     policy: () => ({
@@ -64,7 +65,7 @@ function handler(policy: Partial<PolicyConfig> = {}) {
       notifyTopicArn: topicArn,
       ...policy,
     }),
-    sns: new SNSClient(sdkConfig()),
+    sns: () => sns,
     logger,
     metrics: new Metrics({ namespace: 'CckmDeletionGuard', serviceName: 'cckm-deletion-guard' }),
   });

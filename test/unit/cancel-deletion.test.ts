@@ -56,12 +56,26 @@ describe('cancel-deletion handler', () => {
     ]);
   });
 
-  it('writes one log line with the outcome', async () => {
+  it('writes one log line with the outcome and the request id, not the rest of the Lambda context', async () => {
     const { handler } = setup();
     await handler(apiEvent(ROUTES.byAwsKey, { body: { arn: ARN, enable: true } }), lambdaContext());
     const line = output.lines().find((l) => l.message === 'cancel-deletion');
     expect(line).toMatchObject({ outcome: 'cancelled', cckmId: ID, arn: ARN, enableRequested: true });
     expect(line?.function_request_id).toBe('c6af9ac6-7b61-11e6-9a41-93e812345678');
+    for (const repeated of ['function_name', 'function_arn', 'function_memory_size', 'cold_start']) {
+      expect(line).not.toHaveProperty(repeated);
+    }
+  });
+
+  it('keeps the request id on an error line and drops it after the invocation', async () => {
+    const { handler } = setup();
+    await handler(apiEvent(ROUTES.byId, { id: 'not-a-uuid' }), lambdaContext());
+    logger.info('after the invocation');
+    const refused = output.lines().find((l) => l.message === 'request refused');
+    expect(refused?.function_request_id).toBe('c6af9ac6-7b61-11e6-9a41-93e812345678');
+    expect(output.lines().find((l) => l.message === 'after the invocation')).not.toHaveProperty(
+      'function_request_id',
+    );
   });
 
   it.each([['../../auth/tokens'], ['%2e%2e%2f'], [`${ID}%2Fenable`], ['x'.repeat(5000)], ['']])(

@@ -18,6 +18,9 @@ const SECRET_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2VuLXZhbHVl.sig-DO-NOT-L
 const SECRET_PASSWORD = 'hunter2-correct-horse';
 
 const sns = mockClient(SNSClient);
+/** Any SNSClient: mockClient stubs the class, and the handler takes a getter as the entry builds it on first use. */
+const snsClient = new SNSClient({ region: 'us-west-2' });
+
 /** Everything Powertools writes (logs and EMF). */
 let output: ReturnType<typeof captureOutput>;
 
@@ -64,7 +67,7 @@ function handlerWith(
   return createRemediationHandler({
     cckm: () => cckm,
     policy: () => policyOf(policy),
-    sns: new SNSClient({ region: 'us-west-2' }),
+    sns: () => snsClient,
     logger: new Logger({ serviceName: 'cckm-deletion-guard' }),
     metrics: new Metrics({ namespace: 'CckmDeletionGuard', serviceName: 'cckm-deletion-guard' }),
     ...extra,
@@ -348,7 +351,7 @@ describe('remediate-deletion handler', () => {
           'Invalid configuration: REENABLE must be never, always or if-previously-enabled',
         );
       },
-      sns: new SNSClient({ region: 'us-west-2' }),
+      sns: () => snsClient,
       logger: new Logger({ serviceName: 'cckm-deletion-guard' }),
       metrics: new Metrics({ namespace: 'CckmDeletionGuard', serviceName: 'cckm-deletion-guard' }),
     });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { buildCmUrl, cmErrorOf, networkErrorOf, parseJsonBody } from '../../../functions/adapters/cm-http.ts';
+import {
+  cmErrorOf,
+  cmRequestPath,
+  networkErrorOf,
+  parseJsonBody,
+} from '../../../functions/adapters/cm-http.ts';
 import {
   createTokenProvider,
   type GrantBody,
@@ -77,9 +82,9 @@ describe('token rules', () => {
   });
 });
 
-describe('buildCmUrl', () => {
+describe('cmRequestPath', () => {
   it('repeats multi-valued parameters and writes booleans in lowercase', () => {
-    const url = buildCmUrl(ORIGIN, {
+    const path = cmRequestPath({
       path: '/api/v1/cckm/aws/keys',
       query: {
         keystate: ['PendingDeletion', 'PendingReplicaDeletion'],
@@ -88,13 +93,21 @@ describe('buildCmUrl', () => {
         kms: undefined,
       },
     });
-    expect(url.href).toBe(
-      `${ORIGIN}/api/v1/cckm/aws/keys?keystate=PendingDeletion&keystate=PendingReplicaDeletion&gone=false&limit=100`,
+    expect(path).toBe(
+      '/api/v1/cckm/aws/keys?keystate=PendingDeletion&keystate=PendingReplicaDeletion&gone=false&limit=100',
     );
   });
 
+  it('sends a path without a query, or whose parameters are all undefined, as it is', () => {
+    const path = '/api/v1/cckm/aws/keys/3f2b8c1e-7a4d-4e0b-9c61-2d5e8f9a0b1c';
+    expect(cmRequestPath({ path })).toBe(path);
+    expect(cmRequestPath({ path, query: { kms: undefined } })).toBe(path);
+  });
+
   it('encodes query values so they cannot add parameters', () => {
-    const url = buildCmUrl(ORIGIN, { path: '/api/v1/cckm/aws/keys', query: { alias: 'a&keystate=Enabled' } });
+    const path = cmRequestPath({ path: '/api/v1/cckm/aws/keys', query: { alias: 'a&keystate=Enabled' } });
+    const url = new URL(path, ORIGIN);
+    expect(url.pathname).toBe('/api/v1/cckm/aws/keys');
     expect(url.searchParams.getAll('keystate')).toEqual([]);
     expect(url.searchParams.get('alias')).toBe('a&keystate=Enabled');
   });
@@ -110,8 +123,12 @@ describe('buildCmUrl', () => {
     '/api/v1/x?y=1',
     '/api/v1/x#frag',
     'https://evil.example.com/api/v1/keys',
-  ])('refuses the path %s', (path) => {
-    expect(() => buildCmUrl(ORIGIN, { path })).toThrow(ValidationError);
+    '/api/v1/x y',
+    '/api/v1/x<y>',
+    '/api/v1/caf\u00e9',
+    '/api/v1/x\ny',
+  ])('refuses the path %j', (path) => {
+    expect(() => cmRequestPath({ path })).toThrow(ValidationError);
   });
 });
 

@@ -32,12 +32,14 @@ async function run(
   const audit: OutcomeRecord[] = [];
   const notes: Notification[] = [];
   const progress: Run['progress'] = [];
+  const unexpected: { message: string; error: unknown; fields: Readonly<Record<string, unknown>> }[] = [];
   const now = options.now ?? (() => 1_000_000);
   const result = await remediate(event, {
     cckm: fake,
     policy: policyOf(policy),
     audit: (r) => audit.push(r),
     progress: (message, fields) => progress.push({ message, fields }),
+    unexpected: (message, error, fields) => unexpected.push({ message, error, fields }),
     notify:
       options.notify === false
         ? undefined
@@ -49,7 +51,7 @@ async function run(
     deadline: options.deadline ?? now() + 60_000,
     concurrency: options.concurrency,
   });
-  return { result, audit, notes, progress, fake };
+  return { result, audit, notes, progress, unexpected, fake };
 }
 
 /** The outcomes a person was told about: a key message's outcome, or each key line of a digest. */
@@ -323,6 +325,27 @@ describe('CipherTrust Manager failures -> failed', () => {
       reason: expect.stringContaining(error.message),
     });
     expect(() => assertComplete(result)).toThrow(RemediationIncompleteError);
+  });
+
+  it('hands an error that is not an AppError to unexpected, with the key, and CCKM answers not', async () => {
+    const defect = new TypeError("Cannot read properties of undefined (reading 'id')");
+    const buggy = new FakeCm([key()]);
+    buggy.failures.set('cancelDeletion', { error: defect });
+    const failed = await run(fixture('schedule-single-region'), buggy);
+    expect(failed.result.outcomes[0]).toMatchObject({ outcome: 'failed' });
+    expect(failed.unexpected).toEqual([
+      {
+        message: 'cancel-deletion failed',
+        error: defect,
+        fields: expect.objectContaining({ cckmId: failed.result.outcomes[0]?.key.cckmId }),
+      },
+    ]);
+
+    const upstream = new FakeCm([key()]);
+    upstream.failures.set('cancelDeletion', { error: new UpstreamError('CipherTrust Manager answered 500') });
+    const answered = await run(fixture('schedule-single-region'), upstream);
+    expect(answered.result.outcomes[0]).toMatchObject({ outcome: 'failed' });
+    expect(answered.unexpected).toEqual([]);
   });
 
   it('a failed cancel is failed; a failed enable after a cancel says the key is Disabled', async () => {
