@@ -18,8 +18,6 @@ const port = parentPort;
 if (!port) throw new Error('function-worker.ts runs only as a worker thread');
 
 const { file } = workerData as { file: string };
-// Lambda applies NODE_OPTIONS=--enable-source-maps at process start; a worker can only switch it on.
-if (process.env.NODE_OPTIONS?.includes('--enable-source-maps')) process.setSourceMapsEnabled(true);
 // The worker's own process.env was set by the host before this import: config is read at module load.
 const mod = (await import(file)) as { handler?: unknown };
 if (typeof mod.handler !== 'function') throw new Error(`${file} exports no handler function`);
