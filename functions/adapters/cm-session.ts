@@ -3,7 +3,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Dispatcher } from 'undici';
 import type { CallOptions } from '../domain/ports.ts';
 import type { ConnectionConfig } from '../shared/config.ts';
-import { AppError, AuthenticationError, TimeoutError, UpstreamError } from '../shared/errors.ts';
+import { AuthenticationError, TimeoutError, UpstreamError } from '../shared/errors.ts';
 import { logger as defaultLogger } from '../shared/logger.ts';
 import { createDispatcherProvider } from './cm-agent.ts';
 import {
@@ -13,26 +13,16 @@ import {
   detailOf,
   isCmFailure,
   isJsonObject,
-  networkErrorOf,
-  sendOnce,
-  tokenEndpointDetailOf,
   upstreamErrorOf,
 } from './cm-http.ts';
+import { createCmSender } from './cm-send.ts';
 import { type CckmSecret, createSecretSource } from './credentials.ts';
-import { createRedactor, type Redactor } from './redact.ts';
-import {
-  DEFAULT_RETRY_POLICY,
-  isRetryableNetworkError,
-  isRetryableStatus,
-  parseRetryAfter,
-  type RetryPolicy,
-  retryWithBudget,
-} from './retry.ts';
-import { createTokenProvider, type GrantBody, type TokenGrant } from './tokens.ts';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
+import { createTokenProvider, type GrantBody, TOKENS_PATH, type TokenGrant } from './tokens.ts';
 
 /**
- * An authenticated session with CipherTrust Manager (contract section 2): the secret, the token,
- * retries on transient failures and the 401 loop, behind one `call`. It knows nothing of keys.
+ * An authenticated session with CipherTrust Manager (contract section 2): the secret, the token and
+ * the 401 loop, over the retrying sender (`cm-send.ts`), behind one `call`. It knows nothing of keys.
  */
 
 /** The logger methods the client uses; the shared Powertools logger fits. */
@@ -79,8 +69,6 @@ export interface CmSession {
   close(): Promise<void>;
 }
 
-const TOKENS_PATH = '/api/v1/auth/tokens';
-
 /** A token grant's jwt (printable ASCII, no blank) and its lifetime when it is a positive number. */
 function grantOf(json: unknown): TokenGrant | undefined {
   if (!isJsonObject(json) || typeof json.jwt !== 'string' || !/^[\x21-\x7e]+$/.test(json.jwt))
@@ -106,23 +94,13 @@ function budgetSignal(ms: number): { readonly signal: AbortSignal; readonly done
   return { signal: controller.signal, done: () => clearTimeout(timer) };
 }
 
-/** The credential values of a secret, so CM's answers can be scrubbed of them. */
-function credentialValues(secret: CckmSecret): string[] {
-  const c = secret.credential;
-  return c.type === 'refresh_token' ? [c.refreshToken] : c.type === 'password' ? [c.password] : [c.token];
-}
-
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Opens the session; warns once when TLS verification is off. */
 export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps): CmSession {
   const log = deps.logger ?? defaultLogger;
   const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? defaultSleep;
-  const random = deps.random ?? Math.random;
-  const retryPolicy = deps.retryPolicy ?? DEFAULT_RETRY_POLICY;
-  const origin = config.cckmUrl;
-  const counters = { requests: 0, retries: 0, reauthentications: 0 };
+  let reauthentications = 0;
 
   if (config.tlsInsecure) {
     log.warn(
@@ -135,35 +113,17 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     { insecure: config.tlsInsecure, timeoutMs: config.timeoutMs },
     deps.dispatcher,
   );
+  const sender = createCmSender({
+    origin: config.cckmUrl,
+    log,
+    now,
+    sleep: deps.sleep ?? defaultSleep,
+    random: deps.random ?? Math.random,
+    retryPolicy: deps.retryPolicy ?? DEFAULT_RETRY_POLICY,
+    dispatcherFor: (secret) => dispatchers.forCaCert((secrets.latest ?? secret).caCert),
+  });
+  const { send } = sender;
   const tokens = createTokenProvider(mint, now);
-
-  // Built only when a failure must be described, and kept for the next one with the same secret and JWT.
-  let redaction: { secret: CckmSecret; bearer: string | undefined; redact: Redactor } | undefined;
-  function redactorFor(secret: CckmSecret, bearer: string | undefined): Redactor {
-    if (redaction?.secret !== secret || redaction.bearer !== bearer) {
-      redaction = { secret, bearer, redact: createRedactor([...credentialValues(secret), bearer]) };
-    }
-    return redaction.redact;
-  }
-
-  /**
-   * A failed answer with its detail attached, scrubbed once, before anything reads it: the token
-   * endpoint's text is never copied (status and codeDesc name only), any other answer's text is
-   * redacted of the secret's credential and the JWT it was sent with.
-   */
-  function withDetail(
-    response: CmResponse,
-    request: CmRequest,
-    secret: CckmSecret,
-    bearer: string | undefined,
-  ): CmResponse {
-    if (!isCmFailure(response)) return response;
-    const tokenEndpoint = request.path === TOKENS_PATH || bearer === undefined;
-    const detail = tokenEndpoint
-      ? tokenEndpointDetailOf(response)
-      : detailOf(response, redactorFor(secret, bearer));
-    return { ...response, detail };
-  }
 
   function budgetEnd(options: CallOptions | undefined): number {
     const own = now() + config.timeoutMs;
@@ -175,79 +135,6 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     if (end - now() <= 0)
       throw new TimeoutError(`CipherTrust Manager call ${label} ran out of its time budget`);
     return secrets.get({ signal });
-  }
-
-  /** Sends with retries on 429/502/503/504 and network errors; other answers are returned as they are. */
-  function send(
-    secret: CckmSecret,
-    request: CmRequest,
-    bearer: string | undefined,
-    label: string,
-    end: number,
-    signal?: AbortSignal,
-  ): Promise<CmResponse> {
-    // A 429 is a refusal before any work; a 5xx or a dropped connection may come after CM acted.
-    let ambiguous = false;
-    const answer = (response: CmResponse): CmResponse => (ambiguous ? { ...response, ambiguous } : response);
-    return retryWithBudget(
-      async (signal, attempt) => {
-        counters.requests++;
-        // Chosen per attempt: a ca_cert rotated during a backoff (read by another call) closes the
-        // Agent this call started with, so the next attempt goes through the newest one.
-        const dispatcher = dispatchers.forCaCert((secrets.latest ?? secret).caCert);
-        const started = performance.now();
-        let response: CmResponse;
-        try {
-          response = withDetail(
-            await sendOnce(dispatcher, origin, request, bearer, signal),
-            request,
-            secret,
-            bearer,
-          );
-        } catch (error) {
-          if (error instanceof AppError || signal.aborted) throw error;
-          const wrapped = networkErrorOf(error, label);
-          log.debug('CipherTrust Manager request failed', { call: label, attempt, error: wrapped.message });
-          if (isRetryableNetworkError(error)) {
-            ambiguous = true;
-            return { ok: false, error: wrapped };
-          }
-          throw wrapped;
-        }
-        log.debug('CipherTrust Manager request', {
-          call: label,
-          status: response.status,
-          attempt,
-          durationMs: Math.round(performance.now() - started),
-        });
-        if (!isRetryableStatus(response.status)) return { ok: true, value: answer(response) };
-        if (response.status !== 429) ambiguous = true;
-        const retryAfterMs = parseRetryAfter(response.headers['retry-after'], now());
-        return {
-          ok: false,
-          error: upstreamErrorOf(response, label),
-          ...(retryAfterMs !== undefined && { retryAfterMs }),
-        };
-      },
-      {
-        budgetEnd: end,
-        ...(signal && { signal }),
-        label,
-        now,
-        sleep,
-        random,
-        policy: retryPolicy,
-        onRetry: ({ attempt, delayMs, error }) => {
-          counters.retries++;
-          log.warn('Retrying CipherTrust Manager call', {
-            call: label,
-            attempt,
-            delayMs,
-            reason: error.message,
-          });
-        },
-      },
-    );
   }
 
   async function mint(body: GrantBody, secret: CckmSecret, end: number): Promise<TokenGrant> {
@@ -294,7 +181,7 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
         // A grant refused with a cached secret may just mean the secret rotated: read it once more.
         if (error instanceof AuthenticationError && round === 1 && secrets.reads === readsBefore) {
           secrets.invalidate(secret);
-          counters.reauthentications++;
+          reauthentications++;
           continue;
         }
         throw error;
@@ -312,7 +199,7 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
           detail,
         );
       }
-      counters.reauthentications++;
+      reauthentications++;
       log.info('CipherTrust Manager answered 401; re-reading the secret and minting a new token', {
         call: label,
       });
@@ -325,7 +212,9 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
       return {
         secretReads: secrets.reads,
         tokenGrants: tokens.grants,
-        ...counters,
+        requests: sender.requests,
+        retries: sender.retries,
+        reauthentications,
         agentsCreated: dispatchers.agentsCreated,
       };
     },

@@ -5,6 +5,9 @@ import type { CckmCredential, CckmSecret } from './credentials.ts';
  * `POST /api/v1/auth/tokens`, cached until 30 s before expiry, one mint in flight at a time.
  */
 
+/** CM's token endpoint: the session mints there, and its failed answers' text is never copied. */
+export const TOKENS_PATH = '/api/v1/auth/tokens';
+
 /** What `POST /api/v1/auth/tokens` returned, reduced to what the cache needs. */
 export interface TokenGrant {
   readonly jwt: string;
