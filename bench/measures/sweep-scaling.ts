@@ -1,4 +1,4 @@
-import { PAGE_SIZE } from '../../functions/adapters/cckm-client.ts';
+import { PAGE_SIZE } from '../../functions/adapters/cckm-listing.ts';
 import { generatePendingKeys, type SeedUser, type SimulatorTls } from '../../local/simulator/index.ts';
 import { startBackends } from '../backends.ts';
 import { runChild } from '../child.ts';

@@ -38,7 +38,7 @@ export interface CckmClientDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
   readonly retryPolicy?: RetryPolicy;
-  /** Page cap of one listing pass (tests lower it); default the client's MAX_PAGES. */
+  /** Page cap of one listing pass (tests lower it); default MAX_PAGES of `cckm-listing.ts`. */
   readonly maxPages?: number;
 }
 

@@ -2,7 +2,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type Dispatcher, MockAgent } from 'undici';
 import { vi } from 'vitest';
-import { type CckmClient, type CmLogger, createCckmClient } from '../../functions/adapters/cckm-client.ts';
+import { type CckmClient, createCckmClient } from '../../functions/adapters/cckm-client.ts';
+import type { CmLogger } from '../../functions/adapters/cm-session.ts';
 import type { ConnectionConfig } from '../../functions/shared/config.ts';
 
 /** Fakes shared by the CipherTrust Manager client tests: MockAgent, Secrets Manager mock, fixed clock. */
@@ -91,7 +92,7 @@ export interface HarnessOptions {
   readonly realTime?: boolean;
   readonly random?: () => number;
   readonly dispatcher?: Dispatcher;
-  /** The listing's page cap per pass (default the client's MAX_PAGES). */
+  /** The listing's page cap per pass (default MAX_PAGES of `cckm-listing.ts`). */
   readonly maxPages?: number;
 }
 
