@@ -1,12 +1,11 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { createCckmClient } from './adapters/cckm-client.ts';
+import { containerCckmClient } from './adapters/container-cckm-client.ts';
 import { cancelKey } from './domain/cancel-key.ts';
 import { parseCancelRequest } from './domain/cancel-request.ts';
 import type { CckmApi } from './domain/ports.ts';
 import type { DeploymentScope } from './domain/scope.ts';
-import { connection, type Loaded, reach, requireConfig } from './shared/config.ts';
+import { connection, reach, requireConfig } from './shared/config.ts';
 import { deadlineOf } from './shared/deadline.ts';
 import { jsonResponse } from './shared/http.ts';
 import { httpErrors } from './shared/http-errors.ts';
@@ -46,19 +45,7 @@ export function createCancelDeletionHandler(deps: CancelDeletionDeps) {
     });
 }
 
-// Clients are created once per container, at the first invocation rather than at import: the SDK
-// client's construction is ~3 ms of a ~120 ms cold import (BENCHMARKS.md) and the import is what a
-// cold start waits for. A configuration error surfaces at invocation as a 500.
-let client: Loaded<CckmApi> | undefined;
-function cckmClient(): CckmApi {
-  client ??= connection.ok
-    ? {
-        ok: true,
-        value: createCckmClient(connection.value, { secretsClient: new SecretsManagerClient({}), logger }),
-      }
-    : connection;
-  return requireConfig(client);
-}
+const cckmClient = containerCckmClient(connection, logger);
 
 /** Lambda entry point. */
 export const handler = createCancelDeletionHandler({

@@ -3,11 +3,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createCckmClient } from './adapters/cckm-client.ts';
+import { containerCckmClient } from './adapters/container-cckm-client.ts';
 import { createDynamoLedger } from './adapters/ledger-dynamodb.ts';
 import { createSnsNotifier } from './adapters/notifier.ts';
 import type { Ledger } from './domain/ledger.ts';
@@ -113,19 +112,7 @@ function auditFields(record: OutcomeRecord): Record<string, unknown> {
   };
 }
 
-// Clients are created once per container, at first use rather than at import (an SDK client's
-// construction is 1-3 ms of the cold import, BENCHMARKS.md); a configuration error surfaces at
-// invocation, naming the variable.
-let client: Loaded<CckmApi> | undefined;
-function cckmClient(): CckmApi {
-  client ??= connection.ok
-    ? {
-        ok: true,
-        value: createCckmClient(connection.value, { secretsClient: new SecretsManagerClient({}), logger }),
-      }
-    : connection;
-  return requireConfig(client);
-}
+const cckmClient = containerCckmClient(connection, logger);
 
 let snsClient: SNSClient | undefined;
 function sns(): SNSClient {
