@@ -10,12 +10,22 @@
 export const MIN_FRAGMENT = 8;
 export const REDACTED = '[redacted]';
 
+/** `\uXXXX` (lowercase hex, as Go and Python write it) for one UTF-16 unit. */
+function unicodeEscape(unit: string): string {
+  return `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
 /** The forms under which `value` may appear in an echoed request. */
 function formsOf(value: string): string[] {
   const json = JSON.stringify(value).slice(1, -1);
   const forms = new Set([
     value,
     json,
+    // Other encoders' JSON: Go's encoding/json (CipherTrust Manager's own) escapes & < > (and U+2028/9),
+    // some escape `/`, some (Python's default) every non-ASCII character.
+    json.replace(/[&<>\u2028\u2029]/g, unicodeEscape),
+    json.replace(/\//g, '\\/'),
+    json.replace(/[\u0080-\uffff]/g, unicodeEscape),
     encodeURIComponent(value),
     encodeURIComponent(value).replace(/%20/g, '+'),
   ]);

@@ -28,6 +28,27 @@ describe('createRedactor', () => {
     expect(leaks(out, PASSWORD)).toBe(false);
   });
 
+  it("redacts the JSON forms other encoders write: Go's HTML-safe escapes, escaped slashes, ASCII-only", () => {
+    // CipherTrust Manager is written in Go, whose encoding/json writes & < > as \u0026 \u003c \u003e;
+    // other servers and proxies escape / as \/ or every non-ASCII character as \uXXXX. No part of 8 or
+    // more characters of the credential may survive in any of them.
+    const password = 'Pa55w0r&d<Xy>Zq7&Lm9/é1';
+    const goForm = JSON.stringify(password)
+      .slice(1, -1)
+      .replace(/&/g, '\\u0026')
+      .replace(/</g, '\\u003c')
+      .replace(/>/g, '\\u003e');
+    const slashForm = JSON.stringify(password).slice(1, -1).replace(/\//g, '\\/');
+    const asciiForm = JSON.stringify(password).slice(1, -1).replace(/é/g, '\\u00e9');
+    const scrub = createRedactor([password]);
+    for (const form of [goForm, slashForm, asciiForm]) {
+      const out = scrub(`{"code":15,"codeDesc":"NCERRInvalidParamValue","message":"bad value ${form}"}`);
+      expect(out).toContain(REDACTED);
+      expect(leaks(out, form)).toBe(false);
+      expect(out).toContain('NCERRInvalidParamValue');
+    }
+  });
+
   it('redacts the URL-encoded forms', () => {
     const out = redact(
       `password=${encodeURIComponent(PASSWORD)}&x=${encodeURIComponent(PASSWORD).replace(/%20/g, '+')}`,
