@@ -1,4 +1,4 @@
-import { type AwsKeyRef, isRegion, parseKeyIdRef } from '../domain/aws-key-ref.ts';
+import { type AwsKeyRef, isRegion, parseKeyArn, parseKeyIdRef } from '../domain/aws-key-ref.ts';
 import { isPendingDeletion, type ManagedKey, PENDING_STATES } from '../domain/managed-key.ts';
 import type { CallOptions, CckmApi, PageInfo, UnreadableKey } from '../domain/ports.ts';
 import { UpstreamError, ValidationError } from '../shared/errors.ts';
@@ -42,15 +42,29 @@ function unreadableOf(item: unknown): UnreadableKey | undefined {
   ) as Record<string, unknown>;
   const state = shownText(param.KeyState);
   if (state !== undefined && !PENDING_STATES.has(state)) return undefined;
+  const arn = shownText(param.Arn);
+  // The ARN names the account and Region when the record's own fields lack them, so scope can still
+  // tell whose record it is (a guard must not fail a key another guard's scope owns).
+  const fromArn = arnParts(arn);
   const fields = {
     cckmId: shownText(record.id),
     keyId: shownText(param.KeyID),
-    arn: shownText(param.Arn),
-    account: shownText(param.AWSAccountId),
-    region: shownText(record.region),
+    arn,
+    account: shownText(param.AWSAccountId) ?? fromArn?.account,
+    region: shownText(record.region) ?? fromArn?.region,
   };
   const identity = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
   return { unreadable: true, identity: { ...identity, aliases: [] }, reason: UNREADABLE_REASON };
+}
+
+function arnParts(arn: string | undefined): { account: string; region: string } | undefined {
+  if (arn === undefined) return undefined;
+  try {
+    const ref = parseKeyArn(arn);
+    return { account: ref.account, region: ref.region };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The one match, undefined for none, UpstreamError when CCKM holds several records or more than it sent. */
@@ -135,7 +149,10 @@ export function createKeyListing(
           options,
           bad,
         );
-        for (const item of bad) unreadable.set(item.identity.cckmId ?? item.identity.arn ?? `#${skip}`, item);
+        bad.forEach((item, index) => {
+          // Records with neither id nor ARN are told apart by their place in the listing.
+          unreadable.set(item.identity.cckmId ?? item.identity.arn ?? `#${skip}.${index}`, item);
+        });
         page++;
         firstTotal ??= total;
         if (total !== firstTotal) moved = true;

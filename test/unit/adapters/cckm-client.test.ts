@@ -825,6 +825,43 @@ describe('listPendingDeletion', () => {
     },
   );
 
+  it("takes an unreadable record's account and Region from its ARN when its own fields lack them", async () => {
+    setup();
+    interceptTokens(h.pool, JWT);
+    const bad = keyRecord({ id: 'not-a-uuid' }) as Record<string, unknown>;
+    const param = bad.aws_param as Record<string, unknown>;
+    delete param.AWSAccountId;
+    delete bad.region;
+    h.pool.intercept({ path: (p) => p.startsWith('/api/v1/cckm/aws/keys?'), method: 'GET' }).reply(200, {
+      total: 1,
+      resources: [bad],
+    });
+    const items = [];
+    for await (const item of h.client.listPendingDeletion()) items.push(item);
+    const [, , , region, account] = String(param.Arn).split(':');
+    expect(items).toEqual([
+      expect.objectContaining({ unreadable: true, identity: expect.objectContaining({ account, region }) }),
+    ]);
+  });
+
+  it('reports two unreadable records with neither id nor ARN as two', async () => {
+    setup();
+    interceptTokens(h.pool, JWT);
+    const spoiled = () => {
+      const r = keyRecord({ id: 'not-a-uuid' }) as Record<string, unknown>;
+      delete r.id;
+      delete (r.aws_param as Record<string, unknown>).Arn;
+      return r;
+    };
+    h.pool.intercept({ path: (p) => p.startsWith('/api/v1/cckm/aws/keys?'), method: 'GET' }).reply(200, {
+      total: 2,
+      resources: [spoiled(), spoiled()],
+    });
+    const items = [];
+    for await (const item of h.client.listPendingDeletion()) items.push(item);
+    expect(items.filter((i) => 'unreadable' in i)).toHaveLength(2);
+  });
+
   it('hands over the keys of the pages it read before a failed page, then throws', async () => {
     setup();
     interceptTokens(h.pool, JWT);
