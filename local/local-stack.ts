@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import {
@@ -21,6 +21,7 @@ import { type LocalDynamoDb, startLocalDynamoDb } from './aws/dynamodb.ts';
 import { type AwsStandIns, startAwsStandIns } from './aws/index.ts';
 import { BUILD_DIR, buildBundle, ROOT } from './build-bundles.ts';
 import { FunctionError, type FunctionHost, startFunctionHost } from './function-host.ts';
+import { listenOnLoopback } from './listen.ts';
 import { type Simulator, type SimulatorOptions, startSimulator } from './simulator/index.ts';
 
 /** Timeouts of the deployed functions, which the hosted ones keep. */
@@ -135,19 +136,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     s.on('close', () => sockets.delete(s));
   });
   const wanted = options.port ?? 3000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => {
-      reject(
-        e.code === 'EADDRINUSE'
-          ? new PortInUseError(
-              `Port ${wanted} on 127.0.0.1 is already in use (another npm start?). Stop that process or pick another port: PORT=3001 npm start`,
-            )
-          : e,
-      );
-    });
-    server.listen(wanted, '127.0.0.1', () => resolve());
+  const port = await listenOnLoopback(server, wanted).catch((e: NodeJS.ErrnoException) => {
+    throw e.code === 'EADDRINUSE'
+      ? new PortInUseError(
+          `Port ${wanted} on 127.0.0.1 is already in use (another npm start?). Stop that process or pick another port: PORT=3001 npm start`,
+        )
+      : e;
   });
-  const port = (server.address() as AddressInfo).port;
   const closeServer = async (): Promise<void> => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const s of sockets) s.destroy();

@@ -1,7 +1,7 @@
-import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { ledgerCreateTableInput } from '../../functions/shared/ledger-schema.ts';
+import { listenOnLoopback } from '../listen.ts';
 
 /**
  * A real DynamoDB implementation (dynalite, in process, in memory) holding the ledger table created
@@ -37,14 +37,7 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
     updateTableMs: 0,
     ...(options.path ? { path: options.path } : {}),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const endpoint = `http://127.0.0.1:${await listenOnLoopback(server, options.port)}`;
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;

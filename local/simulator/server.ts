@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { listenOnLoopback } from '../listen.ts';
 import { type FaultedRequest, faultReply, kmsRefusal, tamperReply } from './fault-answers.ts';
 import { type FaultSpec, Faults } from './faults.ts';
 import { acceptsJson, cmError, globMatch, type Reply, routeOf, send, sleep } from './http.ts';
@@ -14,19 +15,6 @@ import { defaultSeed } from './seed.ts';
 import { KeyStore } from './store.ts';
 import { generateSimulatorTls } from './tls.ts';
 import type { SimCounters, SimRequestLogEntry, Simulator, SimulatorOptions } from './types.ts';
-
-export type {
-  PasswordGrantFields,
-  SimCounters,
-  SimRequestLogEntry,
-  SimSyncJob,
-  SimSyncJobs,
-  SimUsers,
-  Simulator,
-  SimulatorCredentials,
-  SimulatorOptions,
-  SyncJobStatus,
-} from './types.ts';
 
 const freshCounters = (): SimCounters => ({
   connections: 0,
@@ -194,14 +182,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   // A client that resets mid-handshake is part of the tests, not a simulator failure.
   server.on('tlsClientError', () => undefined);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server, options.port);
 
   const sim: Simulator = {
     url: `https://127.0.0.1:${port}`,
