@@ -31,6 +31,17 @@ export function parseJsonObject(rawBody: string): Record<string, unknown> | Repl
   }
 }
 
+/** A listing's `limit` (default 10, -1 for all) and `skip` (default 0), or the 400 CCKM answers. */
+export function parsePaging(q: URLSearchParams): { limit: number; skip: number } | Reply {
+  const limitRaw = q.get('limit');
+  const skipRaw = q.get('skip');
+  const limit = limitRaw === null || limitRaw === '' ? 10 : Number(limitRaw);
+  const skip = skipRaw === null || skipRaw === '' ? 0 : Number(skipRaw);
+  if (!Number.isInteger(limit) || limit < -1) return badParam('limit must be an integer, -1 for all');
+  if (!Number.isInteger(skip) || skip < 0) return badParam('skip must be a non-negative integer');
+  return { limit, skip };
+}
+
 /** True when `v` is a `Reply` rather than a parsed body. */
 export const isReply = (v: unknown): v is Reply =>
   typeof v === 'object' && v !== null && typeof (v as Reply).status === 'number' && 'status' in v;

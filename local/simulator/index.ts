@@ -9,6 +9,11 @@ export type {
 export { CANCEL_PATH, defaultErrorBody, Faults } from './faults.ts';
 export type { Seed, SeedUser } from './seed.ts';
 export { ACCOUNTS, defaultSeed, generatePendingKeys, MRK_KEY_ID, SEED_KEYS } from './seed.ts';
+export { startSimulator } from './server.ts';
+export type { AwsKeyTruth, KeyState, SeedKey, SimKeyPeek, SimKeyRecord } from './store.ts';
+export { KeyStore, keyArn, stableUuid } from './store.ts';
+export type { CertAndKey, SimulatorTls } from './tls.ts';
+export { generateCa, generateSimulatorTls } from './tls.ts';
 export type {
   PasswordGrantFields,
   SimCounters,
@@ -20,9 +25,4 @@ export type {
   SimulatorCredentials,
   SimulatorOptions,
   SyncJobStatus,
-} from './server.ts';
-export { startSimulator } from './server.ts';
-export type { AwsKeyTruth, KeyState, SeedKey, SimKeyPeek, SimKeyRecord } from './store.ts';
-export { KeyStore, keyArn, stableUuid } from './store.ts';
-export type { CertAndKey, SimulatorTls } from './tls.ts';
-export { generateCa, generateSimulatorTls } from './tls.ts';
+} from './types.ts';

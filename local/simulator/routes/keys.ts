@@ -1,4 +1,4 @@
-import { badParam, cmError, notFound, type Reply, sleep } from '../http.ts';
+import { badParam, cmError, isReply, notFound, parsePaging, type Reply, sleep } from '../http.ts';
 import { KmsError, type SimKeyPeek } from '../store.ts';
 import type { SimContext } from './context.ts';
 
@@ -34,12 +34,9 @@ export function createKeyRoutes(ctx: SimContext): KeyRoutes {
     });
 
   const list = (q: URLSearchParams, opts: { ignoreKeystate?: boolean } = {}): Reply => {
-    const limitRaw = q.get('limit');
-    const skipRaw = q.get('skip');
-    const limit = limitRaw === null || limitRaw === '' ? 10 : Number(limitRaw);
-    const skip = skipRaw === null || skipRaw === '' ? 0 : Number(skipRaw);
-    if (!Number.isInteger(limit) || limit < -1) return badParam('limit must be an integer, -1 for all');
-    if (!Number.isInteger(skip) || skip < 0) return badParam('skip must be a non-negative integer');
+    const paging = parsePaging(q);
+    if (isReply(paging)) return paging;
+    const { limit, skip } = paging;
     for (const b of BOOL_FILTERS) {
       for (const v of q.getAll(b)) {
         if (v !== 'true' && v !== 'false') return badParam(`${b} must be true or false`);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { badParam, cmError, notFound, type Reply } from '../http.ts';
+import { badParam, cmError, isReply, notFound, parsePaging, type Reply } from '../http.ts';
 import type { SimSyncJob, SimSyncJobs, SyncJobStatus } from '../types.ts';
 import type { SimContext } from './context.ts';
 
@@ -133,12 +133,9 @@ export function createSyncJobRoutes(ctx: SimContext): SyncJobRoutes {
     const wanted = [...q.getAll('status'), ...q.getAll('overall_status')];
     const unknown = wanted.find((s) => !STATUSES.includes(s as SyncJobStatus));
     if (unknown !== undefined) return badParam(`status must be one of ${STATUSES.join(', ')}`);
-    const limitRaw = q.get('limit');
-    const skipRaw = q.get('skip');
-    const limit = limitRaw === null || limitRaw === '' ? 10 : Number(limitRaw);
-    const skip = skipRaw === null || skipRaw === '' ? 0 : Number(skipRaw);
-    if (!Number.isInteger(limit) || limit < -1) return badParam('limit must be an integer, -1 for all');
-    if (!Number.isInteger(skip) || skip < 0) return badParam('skip must be a non-negative integer');
+    const paging = parsePaging(q);
+    if (isReply(paging)) return paging;
+    const { limit, skip } = paging;
     const matched = [...jobs.values()].filter((j) => wanted.length === 0 || wanted.includes(j.status));
     const page = limit === -1 ? matched.slice(skip) : matched.slice(skip, skip + limit);
     return { status: 200, body: { skip, limit, total: matched.length, resources: page.map(view) } };
