@@ -133,11 +133,11 @@ describe('control API for the new faults, counters and synchronization jobs', ()
 });
 
 describe('command line', () => {
-  it('sim-ctl adds a fault to a running simulator', async () => {
-    const dir = tempDir('sim-ctl-');
-    const caFile = join(dir, 'ca.pem');
+  /** Runs `local/sim-ctl.ts` against the suite's simulator, its CA written to a temporary file. */
+  const simCtl = (...args: string[]) => {
+    const caFile = join(tempDir('sim-ctl-'), 'ca.pem');
     writeFileSync(caFile, sim.caPem);
-    const { stdout } = await run(process.execPath, [
+    return run(process.execPath, [
       '--import',
       'tsx',
       'local/sim-ctl.ts',
@@ -145,9 +145,12 @@ describe('command line', () => {
       sim.url,
       '--ca',
       caFile,
-      'fault',
-      'GET /api/v1/cckm/aws/keys status=429 retryAfter=3',
+      ...args,
     ]);
+  };
+
+  it('sim-ctl adds a fault to a running simulator', async () => {
+    const { stdout } = await simCtl('fault', 'GET /api/v1/cckm/aws/keys status=429 retryAfter=3');
     expect(stdout).toMatch(/^201 /);
     const r = await client.call('GET', '/api/v1/cckm/aws/keys', { token: await client.token() });
     expect(r.status).toBe(429);
@@ -155,21 +158,7 @@ describe('command line', () => {
   });
 
   it('sim-ctl shorthands: refuse-cancel with a quoted text, start-sync and complete-sync', async () => {
-    const dir = tempDir('sim-ctl-');
-    const caFile = join(dir, 'ca.pem');
-    writeFileSync(caFile, sim.caPem);
-    const ctl = (...args: string[]) =>
-      run(process.execPath, [
-        '--import',
-        'tsx',
-        'local/sim-ctl.ts',
-        '--url',
-        sim.url,
-        '--ca',
-        caFile,
-        ...args,
-      ]);
-    expect((await ctl('refuse-cancel', '{arn} is pending import.')).stdout).toMatch(/^201 /);
+    expect((await simCtl('refuse-cancel', '{arn} is pending import.')).stdout).toMatch(/^201 /);
     const ledger = sim.keys.byName('ledger');
     const r = await client.call('POST', `/api/v1/cckm/aws/keys/${ledger.id}/cancel-deletion`, {
       token: await client.token(),
@@ -177,12 +166,12 @@ describe('command line', () => {
     expect((r.json as { message: string }).message).toBe(
       `KMSInvalidStateException: ${ledger.aws_param.Arn} is pending import.`,
     );
-    await ctl('sync-delay', '60000');
-    expect((await ctl('start-sync', 'eu-west-1')).stdout).toMatch(/^201 [\s\S]*"in_progress"/);
+    await simCtl('sync-delay', '60000');
+    expect((await simCtl('start-sync', 'eu-west-1')).stdout).toMatch(/^201 [\s\S]*"in_progress"/);
     expect(sim.keys.byName('telemetry').aws_param.KeyState).toBe('Enabled');
-    await ctl('complete-sync');
+    await simCtl('complete-sync');
     expect(sim.keys.byName('telemetry').aws_param.KeyState).toBe('PendingDeletion');
-    await expect(ctl('tamper')).rejects.toMatchObject({ stderr: expect.stringMatching(/tamper: give/) });
+    await expect(simCtl('tamper')).rejects.toMatchObject({ stderr: expect.stringMatching(/tamper: give/) });
   });
 
   const stateDir = tempDir('sim-state-');

@@ -36,6 +36,22 @@ function interceptRunning(total: number, seen: URLSearchParams[] = []) {
   });
 }
 
+/** Answers the job start with `reply` (201); the returned function gives the body the client sent. */
+function interceptStart(reply: Record<string, unknown>): () => unknown {
+  let body: unknown;
+  h.pool
+    .intercept({
+      path: JOBS,
+      method: 'POST',
+      body: (b) => {
+        body = JSON.parse(b);
+        return true;
+      },
+    })
+    .reply(201, reply, { headers: JSON_HEADERS });
+  return () => body;
+}
+
 describe('listPendingDeletion with regions', () => {
   it('sends one repeated region filter per Region and drops records of other Regions', async () => {
     h = createHarness();
@@ -78,41 +94,21 @@ describe('startSynchronization', () => {
     interceptTokens(h.pool, JWT);
     const seen: URLSearchParams[] = [];
     interceptRunning(0, seen);
-    let body: unknown;
-    h.pool
-      .intercept({
-        path: JOBS,
-        method: 'POST',
-        body: (b) => {
-          body = JSON.parse(b);
-          return true;
-        },
-      })
-      .reply(201, { id: 'job-1', status: 'in_progress' }, { headers: JSON_HEADERS });
+    const sent = interceptStart({ id: 'job-1', status: 'in_progress' });
     await expect(h.client.startSynchronization({ regions: ['eu-west-1', 'ap-south-1'] })).resolves.toBe(
       'started',
     );
     expect(seen[0]?.get('status')).toBe('in_progress');
-    expect(body).toEqual({ regions: ['eu-west-1', 'ap-south-1'] });
+    expect(sent()).toEqual({ regions: ['eu-west-1', 'ap-south-1'] });
   });
 
   it('asks for synchronize_all without Regions', async () => {
     h = createHarness();
     interceptTokens(h.pool, JWT);
     interceptRunning(0);
-    let body: unknown;
-    h.pool
-      .intercept({
-        path: JOBS,
-        method: 'POST',
-        body: (b) => {
-          body = JSON.parse(b);
-          return true;
-        },
-      })
-      .reply(201, { id: 'job-1' }, { headers: JSON_HEADERS });
+    const sent = interceptStart({ id: 'job-1' });
     await expect(h.client.startSynchronization({})).resolves.toBe('started');
-    expect(body).toEqual({ synchronize_all: true });
+    expect(sent()).toEqual({ synchronize_all: true });
   });
 
   it('starts nothing when a job is in progress', async () => {
