@@ -1,18 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type AwsStandIns, startAwsStandIns } from '../../local/aws/index.ts';
-import { type FunctionHost, startFunctionHost } from '../../local/function-host.ts';
-import { FUNCTION_TIMEOUT_MS } from '../../local/local-stack.ts';
+import type { AwsStandIns } from '../../local/aws/index.ts';
+import type { FunctionHost } from '../../local/function-host.ts';
+import { ACCOUNTS, generateCa, keyArn, type Simulator, stableUuid } from '../../local/simulator/index.ts';
 import {
-  ACCOUNTS,
-  generateCa,
-  generateSimulatorTls,
-  keyArn,
-  type Simulator,
-  type SimulatorTls,
-  stableUuid,
-  startSimulator,
-} from '../../local/simulator/index.ts';
-import { buildTestBundle, callApi, stopAll } from '../helpers/local-bundles.ts';
+  buildTestBundle,
+  callApi,
+  guardEnv,
+  hostFunction,
+  SECRET_ID,
+  startBackends,
+  stopAll,
+} from '../helpers/local-bundles.ts';
 
 /*
  * The real cancel-deletion bundle (built as deployed) against the CipherTrust Manager simulator over
@@ -20,13 +18,11 @@ import { buildTestBundle, callApi, stopAll } from '../helpers/local-bundles.ts';
  * the real SDK. Every case checks the API answer and what reached the simulator.
  */
 
-const SECRET_ID = 'cckm/deletion-guard';
 const JWT_HEADER_B64 = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
 const KEY = '/api/v1/cckm/aws/keys/*';
 const CANCEL = '/api/v1/cckm/aws/keys/*/cancel-deletion';
 const TOKENS = '/api/v1/auth/tokens';
 
-let tls: SimulatorTls;
 let sim: Simulator;
 let aws: AwsStandIns;
 let bundle: string;
@@ -42,23 +38,14 @@ const idOf = (name: string): string => sim.keys.byName(name).id;
 const cancelPath = (id: string): string => `/keys/${encodeURIComponent(id)}/cancel-deletion`;
 
 /** A new function container with the suite's environment plus `env`; it starts cold at first call. */
-const coldStart = async (env: Record<string, string> = {}): Promise<FunctionHost> => {
-  const host = await startFunctionHost(bundle, {
-    functionName: 'cancel-deletion',
-    timeoutMs: FUNCTION_TIMEOUT_MS['cancel-deletion'],
-    env: {
-      ...aws.env(),
-      CCKM_URL: sim.url,
-      CCKM_SECRET_ID: SECRET_ID,
-      POWERTOOLS_LOG_LEVEL: 'DEBUG',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      ...env,
-    },
-    onOutput: (chunk) => output.push(chunk),
-  });
-  hosts.push(host);
-  return host;
-};
+const coldStart = (env: Record<string, string> = {}): Promise<FunctionHost> =>
+  hostFunction(
+    hosts,
+    bundle,
+    'cancel-deletion',
+    { ...guardEnv(sim, aws), POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_METRICS_DISABLED: 'true', ...env },
+    (chunk) => output.push(chunk),
+  );
 
 const putSecret = (fields: Record<string, string>): void => {
   aws.secrets.put(SECRET_ID, { ca_cert: sim.caPem, ...fields });
@@ -67,9 +54,7 @@ const putSecret = (fields: Record<string, string>): void => {
 // No skip when the entry is missing: building the bundle then fails the suite, as it should.
 describe('cancel-deletion bundle against the simulator', () => {
   beforeAll(async () => {
-    tls = await generateSimulatorTls();
-    sim = await startSimulator({ tls });
-    aws = await startAwsStandIns();
+    ({ sim, aws } = await startBackends());
     bundle = await buildTestBundle('cancel-deletion');
     credentials.push(sim.credentials.password, sim.credentials.refreshToken);
   }, 60_000);

@@ -1,10 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type AwsStandIns, startAwsStandIns } from '../../local/aws/index.ts';
-import { FunctionError, type FunctionHost, startFunctionHost } from '../../local/function-host.ts';
-import { FUNCTION_TIMEOUT_MS } from '../../local/local-stack.ts';
-import { generateSimulatorTls, type Simulator, startSimulator } from '../../local/simulator/index.ts';
-import { buildTestBundle, callApi, stopAll } from '../helpers/local-bundles.ts';
+import type { AwsStandIns } from '../../local/aws/index.ts';
+import { FunctionError, type FunctionHost } from '../../local/function-host.ts';
+import type { Simulator } from '../../local/simulator/index.ts';
+import {
+  buildTestBundles,
+  callApi,
+  guardEnv,
+  hostFunction,
+  putRefreshSecret,
+  SECRET_ID,
+  sampleEvent,
+  startBackends,
+  stopAll,
+} from '../helpers/local-bundles.ts';
 
 /*
  * Issue 10: the real bundles (built as deployed) against the CipherTrust Manager simulator, each
@@ -24,7 +32,6 @@ interface AuditLine {
   arn?: string;
 }
 
-const SECRET_ID = 'cckm/deletion-guard';
 const KEY = '/api/v1/cckm/aws/keys/*';
 const LIST = '/api/v1/cckm/aws/keys';
 const CANCEL = '/api/v1/cckm/aws/keys/*/cancel-deletion';
@@ -43,28 +50,23 @@ const cancelPath = (id: string): string => `/keys/${encodeURIComponent(id)}/canc
 const statuses = (glob: string, method?: string): number[] =>
   sim.requestsTo(glob, method).map((e) => e.status);
 
-const sample = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(`local/events/${name}.json`, 'utf8')) as Record<string, unknown>;
-
-const env = (extra: Record<string, string>): Record<string, string> => ({
-  ...aws.env(),
-  CCKM_URL: sim.url,
-  CCKM_SECRET_ID: SECRET_ID,
-  POWERTOOLS_LOG_LEVEL: 'DEBUG',
-  POWERTOOLS_METRICS_DISABLED: 'true',
-  ...extra,
-});
-
-const start = async (bundle: string, functionName: string, extra: Record<string, string> = {}) => {
-  const host = await startFunctionHost(bundle, {
-    functionName,
-    timeoutMs: FUNCTION_TIMEOUT_MS[functionName as keyof typeof FUNCTION_TIMEOUT_MS],
-    env: env(extra),
-    onOutput: (chunk) => output.push(chunk),
-  });
-  hosts.push(host);
-  return host;
-};
+const start = (
+  bundle: string,
+  name: 'cancel-deletion' | 'remediate-deletion',
+  extra: Record<string, string>,
+) =>
+  hostFunction(
+    hosts,
+    bundle,
+    name,
+    {
+      ...guardEnv(sim, aws),
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      ...extra,
+    },
+    (chunk) => output.push(chunk),
+  );
 const api = (extra: Record<string, string> = {}) => start(apiBundle, 'cancel-deletion', extra);
 const remediation = (extra: Record<string, string> = {}) =>
   start(remediateBundle, 'remediate-deletion', { NOTIFY_TOPIC_ARN: topicArn, ...extra });
@@ -87,12 +89,8 @@ const invoke = async (fn: FunctionHost, event: unknown): Promise<Result | Functi
 
 describe('faults across the wire (issue 10), real bundles against the simulator', () => {
   beforeAll(async () => {
-    sim = await startSimulator({ tls: await generateSimulatorTls() });
-    aws = await startAwsStandIns();
-    [apiBundle, remediateBundle] = await Promise.all([
-      buildTestBundle('cancel-deletion'),
-      buildTestBundle('remediate-deletion'),
-    ]);
+    ({ sim, aws } = await startBackends());
+    [apiBundle, remediateBundle] = await buildTestBundles('cancel-deletion', 'remediate-deletion');
   }, 90_000);
 
   afterAll(() => stopAll(hosts, sim, aws));
@@ -101,7 +99,7 @@ describe('faults across the wire (issue 10), real bundles against the simulator'
     sim.reset();
     aws.reset();
     topicArn = aws.sns.createTopic('deletion-guard');
-    aws.secrets.put(SECRET_ID, { refresh_token: sim.credentials.refreshToken, ca_cert: sim.caPem });
+    putRefreshSecret(aws, sim);
   });
 
   describe('defect 3: only "is not pending deletion" means not pending', () => {
@@ -122,7 +120,7 @@ describe('faults across the wire (issue 10), real bundles against the simulator'
       const fn = await remediation();
       sim.faults.refuseCancelNext(1, '{arn} is pending deletion.');
       const from = output.length;
-      const result = await invoke(fn, sample('schedule-key-deletion'));
+      const result = await invoke(fn, sampleEvent('schedule-key-deletion'));
       expect(result).toBeInstanceOf(FunctionError);
       expect(auditSince(from).map((a) => a.outcome)).toEqual(['failed']);
       expect(sim.keys.aws(idOf('ledger'))?.KeyState).toBe('PendingDeletion');
@@ -177,7 +175,7 @@ describe('faults across the wire (issue 10), real bundles against the simulator'
     it('re-enables on an event when the cancel answer was lost (stale copy showed Enabled), and notifies', async () => {
       const fn = await remediation();
       const orders = sim.keys.byName('orders');
-      const event = sample('schedule-key-deletion');
+      const event = sampleEvent('schedule-key-deletion');
       const detail = event.detail as Record<string, unknown>;
       event.region = orders.region;
       detail.awsRegion = orders.region;
@@ -199,7 +197,7 @@ describe('faults across the wire (issue 10), real bundles against the simulator'
         const fn = await remediation();
         sim.faults.tamperNext(1, tamper, { method: 'GET', path: LIST }, 0);
         const from = output.length;
-        const result = await invoke(fn, sample('sweep'));
+        const result = await invoke(fn, sampleEvent('sweep'));
         expect(result).toBeInstanceOf(FunctionError);
         const audit = auditSince(from);
         const failed = audit.filter((a) => a.outcome === 'failed');
@@ -225,10 +223,10 @@ describe('faults across the wire (issue 10), real bundles against the simulator'
   describe('defect 7: a 401 storm mints one token', () => {
     it('re-mints once and reads the secret once when every concurrent cancel of a sweep gets a 401', async () => {
       const fn = await remediation();
-      await invoke(fn, sample('denied-attempt')); // warm: no CM call
+      await invoke(fn, sampleEvent('denied-attempt')); // warm: no CM call
       sim.faults.failNext(4, 401, { method: 'POST', path: CANCEL });
       const readsBefore = aws.secrets.reads(SECRET_ID);
-      const result = await invoke(fn, sample('sweep'));
+      const result = await invoke(fn, sampleEvent('sweep'));
       expect(result).not.toBeInstanceOf(FunctionError);
       expect((result as Result).summary).toMatchObject({ cancelled: 4, exempt: 1 });
       expect(statuses(CANCEL, 'POST').filter((s) => s === 401)).toHaveLength(4);

@@ -1,15 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type AwsStandIns, startAwsStandIns } from '../../local/aws/index.ts';
-import { type FunctionHost, startFunctionHost } from '../../local/function-host.ts';
-import { FUNCTION_TIMEOUT_MS } from '../../local/local-stack.ts';
+import type { AwsStandIns } from '../../local/aws/index.ts';
+import type { FunctionHost } from '../../local/function-host.ts';
+import { ACCOUNTS, type Simulator } from '../../local/simulator/index.ts';
 import {
-  ACCOUNTS,
-  generateSimulatorTls,
-  type Simulator,
-  startSimulator,
-} from '../../local/simulator/index.ts';
-import { buildTestBundle, callApi, stopAll } from '../helpers/local-bundles.ts';
+  buildTestBundle,
+  callApi,
+  guardEnv,
+  hostFunction,
+  putRefreshSecret,
+  sampleEvent,
+  startBackends,
+  stopAll,
+} from '../helpers/local-bundles.ts';
 
 /*
  * Hub-and-spoke behaviour of the real bundles (built as deployed) against the CipherTrust Manager
@@ -30,7 +32,6 @@ interface Result {
   summary: Record<string, number>;
 }
 
-const SECRET_ID = 'cckm/deletion-guard';
 const CANCEL = '/api/v1/cckm/aws/keys/*/cancel-deletion';
 
 let sim: Simulator;
@@ -40,12 +41,9 @@ let apiBundle: string;
 let topicArn: string;
 const hosts: FunctionHost[] = [];
 
-const sample = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(`local/events/${name}.json`, 'utf8')) as Record<string, unknown>;
-
 /** The forwarded-schedule sample (444455556666 / eu-west-1), pointed at another seeded key's account and Region. */
 const forwardedFor = (arn: string): Record<string, unknown> => {
-  const event = sample('forwarded-schedule');
+  const event = sampleEvent('forwarded-schedule');
   const [, , , region, account, resource] = arn.split(':');
   const detail = event.detail as Record<string, unknown>;
   event.account = account;
@@ -63,28 +61,14 @@ const forwardedFor = (arn: string): Record<string, unknown> => {
   return event;
 };
 
-const host = async (
-  bundle: string,
-  name: 'remediate-deletion' | 'cancel-deletion',
-  env: Record<string, string>,
-) => {
-  const h = await startFunctionHost(bundle, {
-    functionName: name,
-    timeoutMs: FUNCTION_TIMEOUT_MS[name],
-    env: {
-      ...aws.env(),
-      CCKM_URL: sim.url,
-      CCKM_SECRET_ID: SECRET_ID,
-      NOTIFY_TOPIC_ARN: topicArn,
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      ...env,
-    },
-    onOutput: () => undefined,
+const host = (bundle: string, name: 'remediate-deletion' | 'cancel-deletion', env: Record<string, string>) =>
+  hostFunction(hosts, bundle, name, {
+    ...guardEnv(sim, aws),
+    NOTIFY_TOPIC_ARN: topicArn,
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    ...env,
   });
-  hosts.push(h);
-  return h;
-};
 const guard = (env: Record<string, string> = {}) => host(remediationBundle, 'remediate-deletion', env);
 const api = (env: Record<string, string> = {}) => host(apiBundle, 'cancel-deletion', env);
 
@@ -106,8 +90,7 @@ const byName = (result: Result): Record<string, string> => {
 
 describe('hub and spokes: forwarded events, scope and SWEEP_SYNC (real bundles, simulator)', () => {
   beforeAll(async () => {
-    sim = await startSimulator({ tls: await generateSimulatorTls() });
-    aws = await startAwsStandIns();
+    ({ sim, aws } = await startBackends());
     topicArn = aws.sns.createTopic('deletion-guard');
     remediationBundle = await buildTestBundle('remediate-deletion');
     apiBundle = await buildTestBundle('cancel-deletion');
@@ -118,15 +101,25 @@ describe('hub and spokes: forwarded events, scope and SWEEP_SYNC (real bundles, 
   beforeEach(() => {
     sim.reset();
     aws.reset();
-    aws.secrets.put(SECRET_ID, { refresh_token: sim.credentials.refreshToken, ca_cert: sim.caPem });
+    putRefreshSecret(aws, sim);
   });
 
   it('cancels the right key for forwarded events from three accounts and Regions', async () => {
     const fn = await guard();
     const cases = [
-      { name: 'telemetry', account: ACCOUNTS.dev, region: 'eu-west-1', event: sample('forwarded-schedule') },
+      {
+        name: 'telemetry',
+        account: ACCOUNTS.dev,
+        region: 'eu-west-1',
+        event: sampleEvent('forwarded-schedule'),
+      },
       { name: 'vault-ap', account: ACCOUNTS.shared, region: 'ap-south-1' },
-      { name: 'ledger', account: ACCOUNTS.prod, region: 'us-west-2', event: sample('schedule-key-deletion') },
+      {
+        name: 'ledger',
+        account: ACCOUNTS.prod,
+        region: 'us-west-2',
+        event: sampleEvent('schedule-key-deletion'),
+      },
     ];
     for (const c of cases) {
       const k = seeded(c.name);
@@ -187,11 +180,11 @@ describe('hub and spokes: forwarded events, scope and SWEEP_SYNC (real bundles, 
 
   it('remediation: events outside scope (a denied attempt included) are out-of-scope with zero CM calls and no notification', async () => {
     const fn = await guard({ SCOPE_ACCOUNTS: ACCOUNTS.prod });
-    const forwarded = await fn.invoke<Result>(sample('forwarded-schedule'));
+    const forwarded = await fn.invoke<Result>(sampleEvent('forwarded-schedule'));
     expect(forwarded.outcomes.map((o) => o.outcome)).toEqual(['out-of-scope']);
     expect(forwarded.summary).toEqual({ 'out-of-scope': 1 });
     // A denied attempt forwarded from 444455556666 / eu-west-1 against alias/telemetry.
-    const denied = sample('denied-attempt');
+    const denied = sampleEvent('denied-attempt');
     const telemetryArn = seeded('telemetry').aws_param.Arn;
     Object.assign(denied, { account: ACCOUNTS.dev, region: 'eu-west-1' });
     Object.assign(denied.detail as Record<string, unknown>, {
@@ -209,7 +202,7 @@ describe('hub and spokes: forwarded events, scope and SWEEP_SYNC (real bundles, 
 
   it('a sweep lists only the Regions in scope and decides only accounts in scope', async () => {
     const fn = await guard({ SCOPE_ACCOUNTS: ACCOUNTS.prod, SCOPE_REGIONS: 'us-east-1,us-west-2' });
-    const result = await fn.invoke<Result>(sample('sweep'));
+    const result = await fn.invoke<Result>(sampleEvent('sweep'));
     expect(byName(result)).toEqual({
       'alias/payments@us-east-1': 'cancelled',
       'alias/ledger@us-west-2': 'cancelled',
@@ -228,7 +221,7 @@ describe('hub and spokes: forwarded events, scope and SWEEP_SYNC (real bundles, 
 
   it('records nothing and calls nothing for a spoke heartbeat without a ledger; never a sweep', async () => {
     const fn = await guard();
-    const result = await fn.invoke<Result>(sample('heartbeat'));
+    const result = await fn.invoke<Result>(sampleEvent('heartbeat'));
     expect(result).toMatchObject({ kind: 'heartbeat', outcomes: [], summary: {} });
     expect(result.note).toContain('no ledger');
     expect(sim.requests).toHaveLength(0);
@@ -238,7 +231,7 @@ describe('hub and spokes: forwarded events, scope and SWEEP_SYNC (real bundles, 
     const fn = await guard({ SWEEP_SYNC: 'true' });
     sim.keys.scheduleDeletionInAws(seeded('analytics').id, 7);
 
-    const first = await fn.invoke<Result>(sample('sweep'));
+    const first = await fn.invoke<Result>(sampleEvent('sweep'));
     // CCKM's copy still says Enabled: the first sweep cannot see analytics, and starts a job.
     expect(Object.keys(byName(first))).not.toContain('alias/analytics@us-east-1');
     expect(awsState('analytics')).toBe('PendingDeletion');
@@ -252,7 +245,7 @@ describe('hub and spokes: forwarded events, scope and SWEEP_SYNC (real bundles, 
       interval: 50,
     });
 
-    const second = await fn.invoke<Result>(sample('sweep'));
+    const second = await fn.invoke<Result>(sampleEvent('sweep'));
     expect(byName(second)['alias/analytics@us-east-1']).toMatch(/^cancelled/);
     expect(awsState('analytics')).not.toMatch(/Pending/);
   });
@@ -260,8 +253,8 @@ describe('hub and spokes: forwarded events, scope and SWEEP_SYNC (real bundles, 
   it('SWEEP_SYNC never starts two jobs at once, and asks only for the Regions in scope', async () => {
     sim.syncJobs.delayMs = 600_000;
     const fn = await guard({ SWEEP_SYNC: 'true', SCOPE_REGIONS: 'us-east-1,eu-west-1' });
-    const first = await fn.invoke<Result>(sample('sweep'));
-    const second = await fn.invoke<Result>(sample('sweep'));
+    const first = await fn.invoke<Result>(sampleEvent('sweep'));
+    const second = await fn.invoke<Result>(sampleEvent('sweep'));
     expect(first.note).toContain('started for Region(s) us-east-1, eu-west-1');
     expect(second.note).toContain('already running');
     expect(sim.counters.syncJobsStarted).toBe(1);
@@ -288,8 +281,8 @@ describe('hub and spokes: forwarded events, scope and SWEEP_SYNC (real bundles, 
     };
 
     // Each guard's view of the other's forwarded event: out-of-scope, nothing cancelled.
-    const a1 = await run(prodGuard, sample('forwarded-schedule'));
-    const b1 = await run(spokeGuard, sample('schedule-key-deletion'));
+    const a1 = await run(prodGuard, sampleEvent('forwarded-schedule'));
+    const b1 = await run(spokeGuard, sampleEvent('schedule-key-deletion'));
     expect([a1, b1].map((r) => r.result.outcomes.map((o) => o.outcome))).toEqual([
       ['out-of-scope'],
       ['out-of-scope'],
@@ -297,12 +290,12 @@ describe('hub and spokes: forwarded events, scope and SWEEP_SYNC (real bundles, 
     expect([...a1.cancels, ...b1.cancels]).toEqual([]);
 
     // The spoke guard's sweep starts a synchronization job; once done, CCKM shows every key as AWS does.
-    await run(spokeGuard, sample('sweep'));
+    await run(spokeGuard, sampleEvent('sweep'));
     expect(sim.syncJobs.completeNow()).toHaveLength(1);
 
     // Both sweep the same CipherTrust Manager: each cancels only its own accounts' keys.
-    const a2 = await run(prodGuard, sample('sweep'));
-    const b2 = await run(spokeGuard, sample('sweep'));
+    const a2 = await run(prodGuard, sampleEvent('sweep'));
+    const b2 = await run(spokeGuard, sampleEvent('sweep'));
     expect(a2.accounts).toEqual(new Set([ACCOUNTS.prod]));
     expect(a2.result.outcomes.every((o) => o.key.account === ACCOUNTS.prod)).toBe(true);
     expect(b2.accounts).toEqual(new Set([ACCOUNTS.dev, ACCOUNTS.shared]));

@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CountingDynamo, startCountingDynamo } from '../../bench/ledger.ts';
 import { createDynamoLedger } from '../../functions/adapters/ledger-dynamodb.ts';
 import { ledgerCreateTableInput } from '../../functions/shared/ledger-schema.ts';
 import { type AwsStandIns, startAwsStandIns } from '../../local/aws/index.ts';
-import { type FunctionHost, startFunctionHost } from '../../local/function-host.ts';
-import { FUNCTION_TIMEOUT_MS } from '../../local/local-stack.ts';
+import type { FunctionHost } from '../../local/function-host.ts';
 import {
   defaultSeed,
   generatePendingKeys,
@@ -17,7 +15,14 @@ import {
   type SimulatorTls,
   startSimulator,
 } from '../../local/simulator/index.ts';
-import { buildTestBundle, stopAll } from '../helpers/local-bundles.ts';
+import {
+  buildTestBundle,
+  guardEnv,
+  hostFunction,
+  putRefreshSecret,
+  sampleEvent,
+  stopAll,
+} from '../helpers/local-bundles.ts';
 
 /*
  * The ledger (contract sections 4 and 7) end to end: the real remediate-deletion bundle against the
@@ -43,7 +48,6 @@ interface DigestItem {
   account?: string;
 }
 
-const SECRET_ID = 'cckm/deletion-guard';
 const TABLE = 'cckm-deletion-guard-ledger';
 const HOUR = 3_600_000;
 const DEV_ROLE = 'arn:aws:iam::111122223333:role/Dev';
@@ -73,23 +77,21 @@ async function stage(keys: readonly SeedKey[], env: Record<string, string> = {})
   await client.send(new CreateTableCommand(ledgerCreateTableInput(TABLE)));
   client.destroy();
   dynamo.reset();
-  aws.secrets.put(SECRET_ID, { refresh_token: sim.credentials.refreshToken, ca_cert: sim.caPem });
-  const fn = await startFunctionHost(bundle, {
-    functionName: 'remediate-deletion',
-    timeoutMs: FUNCTION_TIMEOUT_MS['remediate-deletion'],
-    env: {
-      ...aws.env(),
-      CCKM_URL: sim.url,
-      CCKM_SECRET_ID: SECRET_ID,
+  putRefreshSecret(aws, sim);
+  const fn = await hostFunction(
+    hosts,
+    bundle,
+    'remediate-deletion',
+    {
+      ...guardEnv(sim, aws),
       NOTIFY_TOPIC_ARN: topicArn,
       LEDGER_TABLE: TABLE,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       POWERTOOLS_METRICS_NAMESPACE: 'CckmDeletionGuard',
       ...env,
     },
-    onOutput: (chunk) => output.push(chunk),
-  });
-  hosts.push(fn);
+    (chunk) => output.push(chunk),
+  );
   return { sim, dynamo, fn };
 }
 
@@ -101,14 +103,14 @@ function localClient(endpoint: string): DynamoDBClient {
   });
 }
 
-const sample = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(`local/events/${name}.json`, 'utf8')) as Record<string, unknown>;
-
-const sweepEvent = (): Record<string, unknown> => ({ ...sample('sweep'), time: new Date().toISOString() });
+const sweepEvent = (): Record<string, unknown> => ({
+  ...sampleEvent('sweep'),
+  time: new Date().toISOString(),
+});
 
 /** The sample ScheduleKeyDeletion of `ledger` by role Dev, made now, with the deletion date AWS gave it. */
 function scheduleEvent(sim: Simulator): Record<string, unknown> {
-  const event = sample('schedule-key-deletion');
+  const event = sampleEvent('schedule-key-deletion');
   const now = new Date().toISOString();
   const detail = event.detail as Record<string, unknown>;
   const truth = sim.keys.aws(sim.keys.byName('ledger').id);

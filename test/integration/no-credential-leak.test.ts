@@ -1,16 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type AwsStandIns, startAwsStandIns } from '../../local/aws/index.ts';
-import { FunctionError, type FunctionHost, startFunctionHost } from '../../local/function-host.ts';
-import { FUNCTION_TIMEOUT_MS } from '../../local/local-stack.ts';
+import type { AwsStandIns } from '../../local/aws/index.ts';
+import { FunctionError, type FunctionHost } from '../../local/function-host.ts';
+import type { EchoFormat, Simulator } from '../../local/simulator/index.ts';
 import {
-  type EchoFormat,
-  generateSimulatorTls,
-  type Simulator,
-  startSimulator,
-} from '../../local/simulator/index.ts';
-import { buildTestBundle, callApi, stopAll } from '../helpers/local-bundles.ts';
+  buildTestBundles,
+  callApi,
+  guardEnv,
+  hostFunction,
+  SECRET_ID,
+  sampleEvent,
+  startBackends,
+  stopAll,
+} from '../helpers/local-bundles.ts';
 
 /*
  * Contract section 2, "No credential leaves the function", suite-wide: the simulator echoes the
@@ -20,7 +22,6 @@ import { buildTestBundle, callApi, stopAll } from '../helpers/local-bundles.ts';
  * no part of 8 or more characters of any credential, in any form, may appear in any of them.
  */
 
-const SECRET_ID = 'cckm/deletion-guard';
 const TOKENS = '/api/v1/auth/tokens';
 const KEY = '/api/v1/cckm/aws/keys/*';
 const LIST = '/api/v1/cckm/aws/keys';
@@ -40,9 +41,6 @@ const hosts: FunctionHost[] = [];
 /** Every credential value the suite handed to a function. */
 const credentials = new Set<string>();
 let staticJwt: string;
-
-const sample = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(`local/events/${name}.json`, 'utf8')) as Record<string, unknown>;
 
 /** The forms under which a value may be echoed: raw, JSON-escaped, URL-encoded, base64. */
 function formsOf(value: string): string[] {
@@ -73,24 +71,20 @@ function leaksIn(text: string): string[] {
   return [...found];
 }
 
-const start = async (bundle: string, functionName: 'cancel-deletion' | 'remediate-deletion') => {
-  const host = await startFunctionHost(bundle, {
+const start = (bundle: string, functionName: 'cancel-deletion' | 'remediate-deletion') =>
+  hostFunction(
+    hosts,
+    bundle,
     functionName,
-    timeoutMs: FUNCTION_TIMEOUT_MS[functionName],
-    env: {
-      ...aws.env(),
-      CCKM_URL: sim.url,
-      CCKM_SECRET_ID: SECRET_ID,
+    {
+      ...guardEnv(sim, aws),
       CCKM_TIMEOUT_MS: '4000',
       NOTIFY_TOPIC_ARN: topicArn,
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
       POWERTOOLS_METRICS_DISABLED: 'true',
     },
-    onOutput: (chunk) => captured.push(chunk),
-  });
-  hosts.push(host);
-  return host;
-};
+    (chunk) => captured.push(chunk),
+  );
 
 /** Calls the API and keeps its answer. */
 const cancelApi = async (fn: FunctionHost, name: string, enable = false) => {
@@ -138,12 +132,8 @@ async function mintJwt(): Promise<string> {
 
 describe('no credential leaves the function, whatever CipherTrust Manager echoes', () => {
   beforeAll(async () => {
-    sim = await startSimulator({ tls: await generateSimulatorTls() });
-    aws = await startAwsStandIns();
-    [apiBundle, remediateBundle] = await Promise.all([
-      buildTestBundle('cancel-deletion'),
-      buildTestBundle('remediate-deletion'),
-    ]);
+    ({ sim, aws } = await startBackends());
+    [apiBundle, remediateBundle] = await buildTestBundles('cancel-deletion', 'remediate-deletion');
   }, 90_000);
 
   afterAll(() => stopAll(hosts, sim, aws));
@@ -173,7 +163,7 @@ describe('no credential leaves the function, whatever CipherTrust Manager echoes
       sim.faults.clear();
       const broken = await start(remediateBundle, 'remediate-deletion');
       sim.faults.echoNext(-1, 500, { path: TOKENS }, { format });
-      await remediate(broken, sample('schedule-key-deletion'));
+      await remediate(broken, sampleEvent('schedule-key-deletion'));
       expect(sim.counters.tokenRequests[kind]).toBeGreaterThanOrEqual(5);
     });
   });
@@ -190,12 +180,12 @@ describe('no credential leaves the function, whatever CipherTrust Manager echoes
       sim.faults.clear();
       const fn = await start(remediateBundle, 'remediate-deletion');
       sim.faults.echoNext(1, 500, { method: 'POST', path: CANCEL }, { authorization: true, format });
-      await remediate(fn, sample('schedule-key-deletion'));
+      await remediate(fn, sampleEvent('schedule-key-deletion'));
       sim.faults.echoNext(-1, 502, { method: 'GET', path: LIST }, { authorization: true, format });
-      await remediate(fn, sample('sweep'));
+      await remediate(fn, sampleEvent('sweep'));
       sim.faults.clear();
       sim.faults.echoNext(-1, 500, { method: 'POST', path: CANCEL }, { authorization: true, format });
-      await remediate(fn, sample('sweep'));
+      await remediate(fn, sampleEvent('sweep'));
       sim.faults.clear();
     }
     expect(sim.counters.faulted).toBeGreaterThan(10);

@@ -1,18 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/aws/dynamodb.ts';
-import { type AwsStandIns, startAwsStandIns } from '../../local/aws/index.ts';
-import { FunctionError, type FunctionHost, startFunctionHost } from '../../local/function-host.ts';
-import { FUNCTION_TIMEOUT_MS } from '../../local/local-stack.ts';
+import type { AwsStandIns } from '../../local/aws/index.ts';
+import { FunctionError, type FunctionHost } from '../../local/function-host.ts';
+import { ACCOUNTS, keyArn, type Simulator, stableUuid } from '../../local/simulator/index.ts';
 import {
-  ACCOUNTS,
-  generateSimulatorTls,
-  keyArn,
-  type Simulator,
-  stableUuid,
-  startSimulator,
-} from '../../local/simulator/index.ts';
-import { buildTestBundle, ledgerEnv, stopAll } from '../helpers/local-bundles.ts';
+  buildTestBundle,
+  guardEnv,
+  hostFunction,
+  ledgerEnv,
+  putRefreshSecret,
+  sampleEvent,
+  startBackends,
+  stopAll,
+} from '../helpers/local-bundles.ts';
 
 /*
  * The real remediate-deletion bundle (built as deployed) against the CipherTrust Manager simulator
@@ -30,7 +30,6 @@ interface Result {
   summary: Record<string, number>;
 }
 
-const SECRET_ID = 'cckm/deletion-guard';
 const JWT_HEADER_B64 = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
 const CANCEL = '/api/v1/cckm/aws/keys/*/cancel-deletion';
 
@@ -43,12 +42,9 @@ let topicArn: string;
 const output: string[] = [];
 const hosts: FunctionHost[] = [];
 
-const sample = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(`local/events/${name}.json`, 'utf8')) as Record<string, unknown>;
-
 /** The sample ScheduleKeyDeletion event, pointed at another seeded key. */
 const scheduleEventFor = (arn: string): Record<string, unknown> => {
-  const event = sample('schedule-key-deletion');
+  const event = sampleEvent('schedule-key-deletion');
   const [, , , region, , resource] = arn.split(':');
   const detail = event.detail as Record<string, unknown>;
   event.region = region;
@@ -66,23 +62,20 @@ const scheduleEventFor = (arn: string): Record<string, unknown> => {
 const container = async (env: Record<string, string> = {}): Promise<FunctionHost> => {
   const dynamo = await startLocalDynamoDb();
   ledgers.push(dynamo);
-  const host = await startFunctionHost(bundle, {
-    functionName: 'remediate-deletion',
-    timeoutMs: FUNCTION_TIMEOUT_MS['remediate-deletion'],
-    env: {
-      ...aws.env(),
+  return hostFunction(
+    hosts,
+    bundle,
+    'remediate-deletion',
+    {
+      ...guardEnv(sim, aws),
       ...ledgerEnv(dynamo),
-      CCKM_URL: sim.url,
-      CCKM_SECRET_ID: SECRET_ID,
       NOTIFY_TOPIC_ARN: topicArn,
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
       POWERTOOLS_METRICS_NAMESPACE: 'CckmDeletionGuard',
       ...env,
     },
-    onOutput: (chunk) => output.push(chunk),
-  });
-  hosts.push(host);
-  return host;
+    (chunk) => output.push(chunk),
+  );
 };
 
 const byName = (result: Result): Record<string, string> => {
@@ -95,8 +88,7 @@ const byName = (result: Result): Record<string, string> => {
 // No skip when the entry is missing: building the bundle then fails the suite, as it should.
 describe('remediate-deletion bundle against the simulator', () => {
   beforeAll(async () => {
-    sim = await startSimulator({ tls: await generateSimulatorTls() });
-    aws = await startAwsStandIns();
+    ({ sim, aws } = await startBackends());
     topicArn = aws.sns.createTopic('deletion-guard');
     bundle = await buildTestBundle('remediate-deletion');
   }, 60_000);
@@ -106,12 +98,12 @@ describe('remediate-deletion bundle against the simulator', () => {
   beforeEach(() => {
     sim.reset();
     aws.reset();
-    aws.secrets.put(SECRET_ID, { refresh_token: sim.credentials.refreshToken, ca_cert: sim.caPem });
+    putRefreshSecret(aws, sim);
   });
 
   it('cancels the key of a ScheduleKeyDeletion event and notifies once', async () => {
     const fn = await container();
-    const result = await fn.invoke<Result>(sample('schedule-key-deletion'));
+    const result = await fn.invoke<Result>(sampleEvent('schedule-key-deletion'));
     const ledger = sim.keys.byName('ledger');
     expect(result.kind).toBe('schedule-key-deletion');
     expect(result.outcomes).toEqual([
@@ -132,14 +124,14 @@ describe('remediate-deletion bundle against the simulator', () => {
 
   it('is harmless when the same event comes again: not-pending', async () => {
     const fn = await container();
-    await fn.invoke<Result>(sample('schedule-key-deletion'));
-    const again = await fn.invoke<Result>(sample('schedule-key-deletion'));
+    await fn.invoke<Result>(sampleEvent('schedule-key-deletion'));
+    const again = await fn.invoke<Result>(sampleEvent('schedule-key-deletion'));
     expect(again.outcomes.map((o) => o.outcome)).toEqual(['not-pending']);
   });
 
   it('cancels a multi-Region primary in PendingReplicaDeletion (no deletionDate in the event)', async () => {
     const fn = await container();
-    const result = await fn.invoke<Result>(sample('schedule-multi-region-primary'));
+    const result = await fn.invoke<Result>(sampleEvent('schedule-multi-region-primary'));
     expect(result.outcomes.map((o) => o.outcome)).toEqual(['cancelled']);
     expect(sim.keys.aws(sim.keys.byName('global-primary').id)?.KeyState).toBe('Disabled');
     expect(sim.keys.aws(sim.keys.byName('global-replica-eu').id)?.KeyState).toBe('PendingDeletion');
@@ -147,7 +139,7 @@ describe('remediate-deletion bundle against the simulator', () => {
 
   it('notifies a denied attempt without calling CipherTrust Manager', async () => {
     const fn = await container();
-    const result = await fn.invoke<Result>(sample('denied-attempt'));
+    const result = await fn.invoke<Result>(sampleEvent('denied-attempt'));
     expect(result.outcomes.map((o) => o.outcome)).toEqual(['denied-attempt']);
     expect(sim.requests).toHaveLength(0);
     expect(aws.sns.messages.map((m) => JSON.parse(m.message).outcome)).toEqual(['denied-attempt']);
@@ -155,7 +147,7 @@ describe('remediate-deletion bundle against the simulator', () => {
 
   it('sweeps every pending key CCKM shows, over repeated keystate filters, and spares the exempt one', async () => {
     const fn = await container();
-    const result = await fn.invoke<Result>(sample('sweep'));
+    const result = await fn.invoke<Result>(sampleEvent('sweep'));
     expect(result.kind).toBe('sweep');
     expect(byName(result)).toEqual({
       'alias/payments@us-east-1': 'cancelled',
@@ -177,7 +169,7 @@ describe('remediate-deletion bundle against the simulator', () => {
 
   it('sweeps on an alarm entering ALARM', async () => {
     const fn = await container();
-    const result = await fn.invoke<Result>(sample('alarm'));
+    const result = await fn.invoke<Result>(sampleEvent('alarm'));
     expect(result.summary).toMatchObject({ cancelled: 4, exempt: 1 });
   });
 
@@ -199,7 +191,7 @@ describe('remediate-deletion bundle against the simulator', () => {
 
   it('lets an allowed principal delete', async () => {
     const fn = await container({ ALLOWED_PRINCIPALS: 'arn:aws:iam::111122223333:role/Dev' });
-    const result = await fn.invoke<Result>(sample('schedule-key-deletion'));
+    const result = await fn.invoke<Result>(sampleEvent('schedule-key-deletion'));
     expect(result.outcomes.map((o) => o.outcome)).toEqual(['allowed']);
     expect(sim.requestsTo(CANCEL)).toHaveLength(0);
     expect(sim.keys.aws(sim.keys.byName('ledger').id)?.KeyState).toBe('PendingDeletion');
@@ -207,7 +199,7 @@ describe('remediate-deletion bundle against the simulator', () => {
 
   it('changes nothing in detect mode', async () => {
     const fn = await container({ MODE: 'detect' });
-    const result = await fn.invoke<Result>(sample('sweep'));
+    const result = await fn.invoke<Result>(sampleEvent('sweep'));
     expect(result.summary).toMatchObject({ detected: 4, exempt: 1 });
     expect(sim.requests.filter((e) => e.method === 'POST' && e.path !== '/api/v1/auth/tokens')).toEqual([]);
   });
@@ -221,7 +213,7 @@ describe('remediate-deletion bundle against the simulator', () => {
       status: 503,
       times: -1,
     });
-    const err = await fn.invoke<Result>(sample('sweep')).catch((e: unknown) => e);
+    const err = await fn.invoke<Result>(sampleEvent('sweep')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FunctionError);
     expect(sim.keys.aws(payments.id)?.KeyState).toBe('PendingDeletion');
     expect(sim.keys.aws(sim.keys.byName('ledger').id)?.KeyState).toBe('Disabled');
@@ -235,7 +227,7 @@ describe('remediate-deletion bundle against the simulator', () => {
   it('still cancels when SNS is failing', async () => {
     const fn = await container();
     aws.faults.failNext({ service: 'sns', status: 500, times: 20 });
-    const result = await fn.invoke<Result>(sample('schedule-key-deletion'));
+    const result = await fn.invoke<Result>(sampleEvent('schedule-key-deletion'));
     expect(result.outcomes.map((o) => o.outcome)).toEqual(['cancelled']);
     expect(aws.requests.filter((r) => r.service === 'sns').every((r) => r.status === 500)).toBe(true);
     aws.faults.clear();
