@@ -135,3 +135,19 @@ export async function hostFunction(
   hosts.push(host);
   return host;
 }
+
+/** A result's outcomes by key: `<first alias, else CCKM id, else ARN>@<Region>` → outcome. */
+export function outcomesByKey(
+  sim: Simulator,
+  result: {
+    readonly outcomes: readonly {
+      outcome: string;
+      key: { cckmId?: string; arn?: string; region?: string };
+    }[];
+  },
+): Record<string, string> {
+  const names = new Map(sim.keys.list().map((k) => [k.id, k.aws_param.Alias[0] ?? k.id]));
+  return Object.fromEntries(
+    result.outcomes.map((o) => [`${names.get(o.key.cckmId ?? '') ?? o.key.arn}@${o.key.region}`, o.outcome]),
+  );
+}

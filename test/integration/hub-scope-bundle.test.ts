@@ -7,6 +7,7 @@ import {
   callApi,
   guardEnv,
   hostFunction,
+  outcomesByKey,
   putRefreshSecret,
   sampleEvent,
   startBackends,
@@ -81,13 +82,6 @@ const requestsFor = (name: string) => {
     (r) => `${r.path}?${r.query}`.includes(k.id) || `${r.path}?${r.query}`.includes(k.aws_param.KeyID),
   );
 };
-const byName = (result: Result): Record<string, string> => {
-  const names = new Map(sim.keys.list().map((k) => [k.id, k.aws_param.Alias[0] ?? k.id]));
-  return Object.fromEntries(
-    result.outcomes.map((o) => [`${names.get(o.key.cckmId ?? '') ?? o.key.arn}@${o.key.region}`, o.outcome]),
-  );
-};
-
 describe('hub and spokes: forwarded events, scope and SWEEP_SYNC (real bundles, simulator)', () => {
   beforeAll(async () => {
     ({ sim, aws } = await startBackends());
@@ -203,7 +197,7 @@ describe('hub and spokes: forwarded events, scope and SWEEP_SYNC (real bundles, 
   it('a sweep lists only the Regions in scope and decides only accounts in scope', async () => {
     const fn = await guard({ SCOPE_ACCOUNTS: ACCOUNTS.prod, SCOPE_REGIONS: 'us-east-1,us-west-2' });
     const result = await fn.invoke<Result>(sampleEvent('sweep'));
-    expect(byName(result)).toEqual({
+    expect(outcomesByKey(sim, result)).toEqual({
       'alias/payments@us-east-1': 'cancelled',
       'alias/ledger@us-west-2': 'cancelled',
       'alias/global@us-west-2': 'cancelled',
@@ -233,7 +227,7 @@ describe('hub and spokes: forwarded events, scope and SWEEP_SYNC (real bundles, 
 
     const first = await fn.invoke<Result>(sampleEvent('sweep'));
     // CCKM's copy still says Enabled: the first sweep cannot see analytics, and starts a job.
-    expect(Object.keys(byName(first))).not.toContain('alias/analytics@us-east-1');
+    expect(Object.keys(outcomesByKey(sim, first))).not.toContain('alias/analytics@us-east-1');
     expect(awsState('analytics')).toBe('PendingDeletion');
     expect(first.note).toContain('CCKM synchronization job started for every Region');
     expect(sim.counters.syncJobsStarted).toBe(1);
@@ -246,7 +240,7 @@ describe('hub and spokes: forwarded events, scope and SWEEP_SYNC (real bundles, 
     });
 
     const second = await fn.invoke<Result>(sampleEvent('sweep'));
-    expect(byName(second)['alias/analytics@us-east-1']).toMatch(/^cancelled/);
+    expect(outcomesByKey(sim, second)['alias/analytics@us-east-1']).toMatch(/^cancelled/);
     expect(awsState('analytics')).not.toMatch(/Pending/);
   });
 
@@ -300,7 +294,7 @@ describe('hub and spokes: forwarded events, scope and SWEEP_SYNC (real bundles, 
     expect(a2.result.outcomes.every((o) => o.key.account === ACCOUNTS.prod)).toBe(true);
     expect(b2.accounts).toEqual(new Set([ACCOUNTS.dev, ACCOUNTS.shared]));
     expect(b2.result.outcomes.every((o) => o.key.account !== ACCOUNTS.prod)).toBe(true);
-    expect(byName(b2.result)).toMatchObject({
+    expect(outcomesByKey(sim, b2.result)).toMatchObject({
       'alias/telemetry@eu-west-1': expect.stringMatching(/^cancelled/),
       'alias/vault-ap@ap-south-1': expect.stringMatching(/^cancelled/),
       'alias/analytics@us-east-1': expect.stringMatching(/^cancelled/),

@@ -8,6 +8,7 @@ import {
   guardEnv,
   hostFunction,
   ledgerEnv,
+  outcomesByKey,
   putRefreshSecret,
   sampleEvent,
   startBackends,
@@ -78,13 +79,6 @@ const container = async (env: Record<string, string> = {}): Promise<FunctionHost
   );
 };
 
-const byName = (result: Result): Record<string, string> => {
-  const names = new Map(sim.keys.list().map((k) => [k.id, k.aws_param.Alias[0] ?? k.id]));
-  return Object.fromEntries(
-    result.outcomes.map((o) => [`${names.get(o.key.cckmId ?? '') ?? o.key.arn}@${o.key.region}`, o.outcome]),
-  );
-};
-
 // No skip when the entry is missing: building the bundle then fails the suite, as it should.
 describe('remediate-deletion bundle against the simulator', () => {
   beforeAll(async () => {
@@ -149,7 +143,7 @@ describe('remediate-deletion bundle against the simulator', () => {
     const fn = await container();
     const result = await fn.invoke<Result>(sampleEvent('sweep'));
     expect(result.kind).toBe('sweep');
-    expect(byName(result)).toEqual({
+    expect(outcomesByKey(sim, result)).toEqual({
       'alias/payments@us-east-1': 'cancelled',
       'alias/ledger@us-west-2': 'cancelled',
       'alias/global@us-west-2': 'cancelled',
