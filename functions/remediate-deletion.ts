@@ -55,7 +55,9 @@ export const SAFETY_MARGIN_MS = 5000;
 
 /** Builds the EventBridge handler of contract section 4: one outcome per key, throws when any failed. */
 export function createRemediationHandler(deps: RemediationDeps) {
-  return middy<unknown, RemediationResult>()
+  // No middy early timeout (a timer, a promise and a race per event): the domain's deadline keeps
+  // `safetyMarginMs` (5 s) of Lambda's time back, long before middy's 5 ms would fire.
+  return middy<unknown, RemediationResult>({ timeoutEarlyInMillis: 0 })
     .use(injectLambdaContext(deps.logger, { resetKeys: true }))
     .handler(async (event: unknown, context: Context) => {
       const config = deps.policy();

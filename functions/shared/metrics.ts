@@ -52,44 +52,15 @@ const writeStdout = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-/** One metric directive (unit Count), as a JSON fragment; the namespace is already JSON. */
-function directive(namespaceJson: string, dimensions: readonly string[], metric: string): string {
-  return `{"Namespace":${namespaceJson},"Dimensions":[${JSON.stringify(dimensions)}],"Metrics":[${JSON.stringify({ Name: metric, Unit: 'Count' })}]}`;
+/** One metric directive (unit Count) under `service` and `dimension` (if any), as JSON. */
+function directive(namespace: string, dimension: string, metric: string): string {
+  return `{"Namespace":${JSON.stringify(namespace)},"Dimensions":[["service"${dimension && `,"${dimension}"`}]],"Metrics":[{"Name":"${metric}","Unit":"Count"}]}`;
 }
 
-/** The constant parts of the lines for one namespace, built once. */
-interface Directives {
-  readonly outcome: string;
-  readonly events: string;
-  readonly guard: Readonly<Record<GuardMetric, string>>;
-}
-
-const directivesByNamespace = new Map<string, Directives>();
-
-function directivesOf(namespace: string): Directives {
-  let found = directivesByNamespace.get(namespace);
-  if (!found) {
-    const ns = JSON.stringify(namespace);
-    found = {
-      outcome: directive(ns, ['service', OUTCOME_DIMENSION], OUTCOME_METRIC),
-      events: directive(ns, ['service', 'kind'], EVENT_METRIC),
-      guard: {
-        LedgerErrors: directive(ns, ['service'], LEDGER_ERRORS_METRIC),
-        NotificationsFailed: directive(ns, ['service'], NOTIFICATIONS_FAILED_METRIC),
-        SilentSpokes: directive(ns, ['service'], SILENT_SPOKES_METRIC),
-      },
-    };
-    directivesByNamespace.set(namespace, found);
-  }
-  return found;
-}
-
-const SERVICE_JSON = JSON.stringify(SERVICE_NAME);
-
+/** Writes one EMF line: the directives, `service`, then the line's own members. */
 function line(target: MetricsTarget, directives: string, members: string): void {
-  const timestamp = (target.now ?? Date.now)();
   (target.write ?? writeStdout)(
-    `{"_aws":{"Timestamp":${timestamp},"CloudWatchMetrics":[${directives}]},"service":${SERVICE_JSON},${members}}`,
+    `{"_aws":{"Timestamp":${(target.now ?? Date.now)()},"CloudWatchMetrics":[${directives}]},"service":"${SERVICE_NAME}",${members}}`,
   );
 }
 
@@ -105,20 +76,18 @@ export function recordOutcomes(
   summary: Readonly<Record<string, number | undefined>>,
 ): void {
   if (!target.enabled) return;
-  const d = directivesOf(target.namespace);
-  const kind = `"kind":${JSON.stringify(eventKind)}`;
-  let eventsWritten = false;
+  const outcomes = directive(target.namespace, OUTCOME_DIMENSION, OUTCOME_METRIC);
+  let events: string | undefined = directive(target.namespace, 'kind', EVENT_METRIC);
+  const eventsMembers = `"kind":${JSON.stringify(eventKind)},"${EVENT_METRIC}":1`;
   for (const outcome of Object.keys(summary)) {
     const count = summary[outcome];
     if (!count) continue;
-    const outcomeMembers = `"${OUTCOME_DIMENSION}":${JSON.stringify(outcome)},"${OUTCOME_METRIC}":${JSON.stringify(count)}`;
-    if (eventsWritten) line(target, d.outcome, outcomeMembers);
-    else {
-      line(target, `${d.outcome},${d.events}`, `${outcomeMembers},${kind},"${EVENT_METRIC}":1`);
-      eventsWritten = true;
-    }
+    const members = `"${OUTCOME_DIMENSION}":${JSON.stringify(outcome)},"${OUTCOME_METRIC}":${count}`;
+    if (events === undefined) line(target, outcomes, members);
+    else line(target, `${outcomes},${events}`, `${members},${eventsMembers}`);
+    events = undefined;
   }
-  if (!eventsWritten) line(target, d.events, `${kind},"${EVENT_METRIC}":1`);
+  if (events !== undefined) line(target, events, eventsMembers);
 }
 
 /**
@@ -127,8 +96,8 @@ export function recordOutcomes(
  */
 export function recordGuardMetric(target: MetricsTarget, name: GuardMetric, value: number): void {
   if (!target.enabled) return;
-  const d = directivesOf(target.namespace);
-  line(target, d.guard[name], `${JSON.stringify(GUARD_METRIC_NAMES[name])}:${JSON.stringify(value)}`);
+  const metric = GUARD_METRIC_NAMES[name];
+  line(target, directive(target.namespace, '', metric), `"${metric}":${JSON.stringify(value)}`);
 }
 
 /** The counters the remediation domain reports, by the names its port uses. */
