@@ -8,14 +8,15 @@ import { defaultSeed, generatePendingKeys, generateSimulatorTls } from '../local
 import { seededIds, startBackends } from './backends.ts';
 import { runChild } from './child.ts';
 import type { ChildRequest } from './children/protocol.ts';
-import { sweepEvent } from './events.ts';
+import { scheduleKeyDeletionEvent, sweepEvent } from './events.ts';
 import { lambdaProcessEnv } from './lambda-heap.ts';
 import { BENCH_BUILD_DIR } from './measures/cold-import.ts';
 import { round, table } from './stats.ts';
 
 /**
  * `npx tsx bench/profile.ts [--out DIR] [--sweep-keys N]`: CPU profiles (`--cpu-prof`) of the guard's
- * cold import, cold invoke, warm API (WARN and INFO) and a sweep, each in a bench child with the
+ * cold import, cold invoke, warm API (WARN and INFO), warm remediation (one ScheduleKeyDeletion event at a
+ * time) and a sweep, each in a bench child with the
  * deployed environment, and a summary of each: self time by original source (package or project file,
  * read through the bundle's source map) and the hottest functions. The evidence behind BENCHMARKS.md's
  * list of changes; the .cpuprofile files open in Chrome DevTools.
@@ -188,6 +189,36 @@ async function main(): Promise<void> {
     }
   } finally {
     await apiBackends.close();
+  }
+
+  const remediationKeys = generatePendingKeys(warmN / 2 + 100, { prefix: 'profile-remediation' });
+  const remediationBackends = await startBackends({
+    fn: 'remediate-deletion',
+    keys: remediationKeys,
+    tls,
+    users,
+  });
+  try {
+    const events = remediationKeys.map(scheduleKeyDeletionEvent);
+    await show(
+      'warm remediation, WARN',
+      await profileChild(
+        'remediation-warm',
+        out,
+        harness,
+        {
+          mode: 'remediation-warm',
+          file: remediation,
+          warmupEvents: events.slice(0, 100),
+          events: events.slice(100),
+        },
+        remediationBackends.env,
+        250,
+      ),
+      remediation,
+    );
+  } finally {
+    await remediationBackends.close();
   }
 
   const sweepBackends = await startBackends({

@@ -24,7 +24,9 @@ export interface CancelDeletionDeps {
 
 /** Builds the API Gateway handler for both cancel-deletion routes (contract section 3). */
 export function createCancelDeletionHandler(deps: CancelDeletionDeps) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  // No middy early timeout (a timer, a promise and a race per call): the handler's own deadline
+  // (`deadlineOf`, 500 ms before Lambda's) answers 504 long before middy's 5 ms would fire.
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
     .use(injectRequestId(deps.logger))
     .use(httpErrors(deps.logger))
     .handler(async (event: APIGatewayProxyEvent, context: Context) => {

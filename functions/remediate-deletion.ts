@@ -1,7 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
@@ -25,7 +23,7 @@ import {
 } from './shared/config.ts';
 import { deadlineOf } from './shared/deadline.ts';
 import { logger } from './shared/logger.ts';
-import { metrics, recordGuardMetric, recordOutcomes } from './shared/metrics.ts';
+import { type MetricsTarget, metrics, recordGuardMetric, recordOutcomes } from './shared/metrics.ts';
 import { sourceMapped } from './shared/source-maps.ts';
 
 /** What the remediation handler needs from the outside world; tests pass fakes. */
@@ -41,7 +39,8 @@ export interface RemediationDeps {
   /** Returns the SNS client (built on first use in the entry). */
   readonly sns: () => SNSClient;
   readonly logger: Logger;
-  readonly metrics: Metrics;
+  /** Where the EMF lines go (the entry: this container's namespace, stdout). */
+  readonly metrics: MetricsTarget;
   readonly now?: () => number;
   /** Keys decided at once in a sweep (default 8). */
   readonly concurrency?: number;
@@ -56,9 +55,10 @@ export const SAFETY_MARGIN_MS = 5000;
 
 /** Builds the EventBridge handler of contract section 4: one outcome per key, throws when any failed. */
 export function createRemediationHandler(deps: RemediationDeps) {
-  return middy<unknown, RemediationResult>()
+  // No middy early timeout (a timer, a promise and a race per event): the domain's deadline keeps
+  // `safetyMarginMs` (5 s) of Lambda's time back, long before middy's 5 ms would fire.
+  return middy<unknown, RemediationResult>({ timeoutEarlyInMillis: 0 })
     .use(injectLambdaContext(deps.logger, { resetKeys: true }))
-    .use(logMetrics(deps.metrics))
     .handler(async (event: unknown, context: Context) => {
       const config = deps.policy();
       const cckm = deps.cckm();
@@ -85,6 +85,7 @@ export function createRemediationHandler(deps: RemediationDeps) {
         scope: reachConfig?.scope,
         sweepSync: reachConfig?.sweepSync,
       });
+      // The invocation's metrics (Outcome per outcome, Events), written once the event is decided.
       recordOutcomes(deps.metrics, result.kind, result.summary);
       assertComplete(result);
       return result;

@@ -1,4 +1,5 @@
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { getBooleanFromEnv, isDevMode } from '@aws-lambda-powertools/commons/utils/env';
+import type { GuardMetric } from '../domain/ports.ts';
 import { metricsNamespace } from './config.ts';
 import {
   LEDGER_ERRORS_METRIC,
@@ -10,49 +11,98 @@ import {
 } from './telemetry.ts';
 
 /**
- * CloudWatch metrics in Embedded Metric Format. The dashboard (infra `OUTCOME_METRIC`) reads metric
- * `Outcome` (Count, statistic Sum) in namespace `POWERTOOLS_METRICS_NAMESPACE` (default
- * `CckmDeletionGuard`) with exactly the dimensions `service` = `cckm-deletion-guard` and `outcome`;
- * a different dimension set would be a different metric to CloudWatch.
+ * CloudWatch metrics in Embedded Metric Format, written by hand as one JSON line each (what Powertools
+ * `Metrics` wrote, without a `Metrics` object, a `Console` and a serialisation per line: BENCHMARKS.md).
+ * The dashboard (infra `OUTCOME_METRIC`) reads metric `Outcome` (Count, statistic Sum) in namespace
+ * `POWERTOOLS_METRICS_NAMESPACE` (default `CckmDeletionGuard`) with exactly the dimensions `service` =
+ * `cckm-deletion-guard` and `outcome`; a different dimension set would be a different metric to
+ * CloudWatch. Each metric keeps its own dimension set: a line may hold several metric directives
+ * (the EMF specification's `CloudWatchMetrics` array), and CloudWatch applies each directive's
+ * dimensions to that directive's metrics only.
  */
 
-/** Per invocation, dimension `kind`: how many events of each event kind arrived (plus Powertools' `service`). */
+/** Per invocation, dimension `kind`: how many events of each event kind arrived (plus `service`). */
 export const EVENT_METRIC = 'Events';
 
-/** The one metrics instance of a function, flushed by the `logMetrics` middleware. */
-export const metrics = new Metrics({ namespace: metricsNamespace, serviceName: SERVICE_NAME });
+/** Where the EMF lines go, and whether they are written at all. */
+export interface MetricsTarget {
+  readonly namespace: string;
+  /** False when Powertools would write no metrics: `POWERTOOLS_METRICS_DISABLED`, else `POWERTOOLS_DEV`. */
+  readonly enabled: boolean;
+  /** Writes one line; the newline is added here. Default: stdout, as Powertools does. */
+  readonly write?: (line: string) => void;
+  /** Epoch ms of the lines' `Timestamp` (default `Date.now`). */
+  readonly now?: () => number;
+}
 
-/** Emits one `Outcome` datapoint per outcome that occurred (counts by outcome name), valued at its count. */
+/** As Powertools `Metrics` decides: `POWERTOOLS_METRICS_DISABLED` when set (a non-boolean throws), else `POWERTOOLS_DEV`. */
+function metricsDisabled(): boolean {
+  const explicit = getBooleanFromEnv({
+    key: 'POWERTOOLS_METRICS_DISABLED',
+    defaultValue: false,
+    extendedParsing: true,
+  });
+  return process.env.POWERTOOLS_METRICS_DISABLED !== undefined ? explicit : isDevMode();
+}
+
+/** The metrics target of a function: this container's namespace, to stdout. */
+export const metrics: MetricsTarget = { namespace: metricsNamespace, enabled: !metricsDisabled() };
+
+const writeStdout = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** One metric directive (unit Count) under `service` and `dimension` (if any), as JSON. */
+function directive(namespace: string, dimension: string, metric: string): string {
+  return `{"Namespace":${JSON.stringify(namespace)},"Dimensions":[["service"${dimension && `,"${dimension}"`}]],"Metrics":[{"Name":"${metric}","Unit":"Count"}]}`;
+}
+
+/** Writes one EMF line: the directives, `service`, then the line's own members. */
+function line(target: MetricsTarget, directives: string, members: string): void {
+  (target.write ?? writeStdout)(
+    `{"_aws":{"Timestamp":${(target.now ?? Date.now)()},"CloudWatchMetrics":[${directives}]},"service":"${SERVICE_NAME}",${members}}`,
+  );
+}
+
+/**
+ * An invocation's metrics: one `Outcome` datapoint per outcome that occurred (dimensions `service`,
+ * `outcome`; valued at its count, which sums like one per key) and one `Events` datapoint (dimensions
+ * `service`, `kind`). The first outcome shares its line with `Events` (two directives, each with its own
+ * dimension set); each further outcome has a line of its own, since `outcome` takes one value per line.
+ */
 export function recordOutcomes(
-  target: Metrics,
+  target: MetricsTarget,
   eventKind: string,
   summary: Readonly<Record<string, number | undefined>>,
 ): void {
-  for (const [outcome, count] of Object.entries(summary)) {
+  if (!target.enabled) return;
+  const outcomes = directive(target.namespace, OUTCOME_DIMENSION, OUTCOME_METRIC);
+  let events: string | undefined = directive(target.namespace, 'kind', EVENT_METRIC);
+  const eventsMembers = `"kind":${JSON.stringify(eventKind)},"${EVENT_METRIC}":1`;
+  for (const outcome of Object.keys(summary)) {
+    const count = summary[outcome];
     if (!count) continue;
-    // A single metric flushes on its own line, so each outcome carries its own dimension value; it
-    // inherits the default `service` dimension. One datapoint valued at the count sums like one per key.
-    const single = target.singleMetric();
-    single.addDimension(OUTCOME_DIMENSION, outcome);
-    single.addMetric(OUTCOME_METRIC, MetricUnit.Count, count);
+    const members = `"${OUTCOME_DIMENSION}":${JSON.stringify(outcome)},"${OUTCOME_METRIC}":${count}`;
+    if (events === undefined) line(target, outcomes, members);
+    else line(target, `${outcomes},${events}`, `${members},${eventsMembers}`);
+    events = undefined;
   }
-  // Also keeps the middleware's flush from warning about an empty buffer on ignored events.
-  target.addDimension('kind', eventKind);
-  target.addMetric(EVENT_METRIC, MetricUnit.Count, 1);
+  if (events !== undefined) line(target, events, eventsMembers);
 }
-
-/** The counters the remediation domain reports, by the names its port uses. */
-const GUARD_METRICS = {
-  LedgerErrors: LEDGER_ERRORS_METRIC,
-  NotificationsFailed: NOTIFICATIONS_FAILED_METRIC,
-  SilentSpokes: SILENT_SPOKES_METRIC,
-} as const;
 
 /**
  * Emits one datapoint of a guard counter (`LedgerErrors`, `NotificationsFailed`, `SilentSpokes`) with only
  * the `service` dimension, on its own EMF line, so the alarms read it whatever the event kind was.
  */
-export function recordGuardMetric(target: Metrics, name: keyof typeof GUARD_METRICS, value: number): void {
-  const single = target.singleMetric();
-  single.addMetric(GUARD_METRICS[name], MetricUnit.Count, value);
+export function recordGuardMetric(target: MetricsTarget, name: GuardMetric, value: number): void {
+  if (!target.enabled) return;
+  const metric = GUARD_METRIC_NAMES[name];
+  line(target, directive(target.namespace, '', metric), `"${metric}":${JSON.stringify(value)}`);
 }
+
+/** The counters the remediation domain reports, by the names its port uses. */
+const GUARD_METRIC_NAMES: Readonly<Record<GuardMetric, string>> = {
+  LedgerErrors: LEDGER_ERRORS_METRIC,
+  NotificationsFailed: NOTIFICATIONS_FAILED_METRIC,
+  SilentSpokes: SILENT_SPOKES_METRIC,
+};

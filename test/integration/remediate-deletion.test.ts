@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
@@ -67,7 +66,7 @@ function handler(policy: Partial<PolicyConfig> = {}) {
     }),
     sns: () => sns,
     logger,
-    metrics: new Metrics({ namespace: 'CckmDeletionGuard', serviceName: 'cckm-deletion-guard' }),
+    metrics: { namespace: 'CckmDeletionGuard', enabled: true },
   });
 }
 

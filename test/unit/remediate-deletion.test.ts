@@ -1,6 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -28,16 +27,45 @@ function auditLines() {
   return output.lines().filter((l) => l.message === 'remediation outcome');
 }
 
+interface Directive {
+  readonly Namespace: string;
+  readonly Dimensions: string[][];
+  readonly Metrics: { Name: string; Unit: string }[];
+}
+
+/** Each EMF line's directives that hold metric `name`, with the line. */
+function emfDirectives(name: string): { line: Record<string, unknown>; directive: Directive }[] {
+  return output.lines().flatMap((line) => {
+    const aws = line._aws as { CloudWatchMetrics?: Directive[] } | undefined;
+    return (aws?.CloudWatchMetrics ?? [])
+      .filter((d) => d.Metrics.some((m) => m.Name === name))
+      .map((directive) => ({ line, directive }));
+  });
+}
+
+/** `Outcome` datapoints by outcome; each under exactly the dashboard's namespace and dimensions. */
 function emfOutcomes(): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const l of output.lines()) {
-    const aws = l._aws as { CloudWatchMetrics?: { Namespace: string; Dimensions: string[][] }[] } | undefined;
-    const cw = aws?.CloudWatchMetrics?.[0];
-    if (!cw || typeof l.Outcome !== 'number') continue;
-    expect(cw.Namespace).toBe('CckmDeletionGuard');
-    expect(cw.Dimensions).toEqual([['service', 'outcome']]);
-    expect(l.service).toBe('cckm-deletion-guard');
-    counts[l.outcome as string] = (counts[l.outcome as string] ?? 0) + l.Outcome;
+  for (const { line, directive } of emfDirectives('Outcome')) {
+    expect(directive.Namespace).toBe('CckmDeletionGuard');
+    expect(directive.Dimensions).toEqual([['service', 'outcome']]);
+    expect(directive.Metrics).toEqual([{ Name: 'Outcome', Unit: 'Count' }]);
+    expect(line.service).toBe('cckm-deletion-guard');
+    expect(typeof line.Outcome).toBe('number');
+    counts[line.outcome as string] = (counts[line.outcome as string] ?? 0) + (line.Outcome as number);
+  }
+  return counts;
+}
+
+/** `Events` datapoints by event kind; each under the dimensions `service` and `kind` only. */
+function emfEvents(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { line, directive } of emfDirectives('Events')) {
+    expect(directive.Namespace).toBe('CckmDeletionGuard');
+    expect(directive.Dimensions).toEqual([['service', 'kind']]);
+    expect(directive.Metrics).toEqual([{ Name: 'Events', Unit: 'Count' }]);
+    expect(line.service).toBe('cckm-deletion-guard');
+    counts[line.kind as string] = (counts[line.kind as string] ?? 0) + (line.Events as number);
   }
   return counts;
 }
@@ -45,12 +73,10 @@ function emfOutcomes(): Record<string, number> {
 /** The sum of a guard counter (`LedgerErrors`, `NotificationsFailed`, ...) over the EMF lines, service dimension only. */
 function guardMetric(name: string): number | undefined {
   let sum: number | undefined;
-  for (const l of output.lines()) {
-    const aws = l._aws as { CloudWatchMetrics?: { Dimensions: string[][] }[] } | undefined;
-    const cw = aws?.CloudWatchMetrics?.[0];
-    if (!cw || typeof l[name] !== 'number') continue;
-    expect(cw.Dimensions).toEqual([['service']]);
-    sum = (sum ?? 0) + (l[name] as number);
+  for (const { line, directive } of emfDirectives(name)) {
+    expect(directive.Dimensions).toEqual([['service']]);
+    expect(directive.Metrics).toEqual([{ Name: name, Unit: 'Count' }]);
+    sum = (sum ?? 0) + (line[name] as number);
   }
   return sum;
 }
@@ -69,7 +95,7 @@ function handlerWith(
     policy: () => policyOf(policy),
     sns: () => snsClient,
     logger: new Logger({ serviceName: 'cckm-deletion-guard' }),
-    metrics: new Metrics({ namespace: 'CckmDeletionGuard', serviceName: 'cckm-deletion-guard' }),
+    metrics: { namespace: 'CckmDeletionGuard', enabled: true },
     ...extra,
   });
 }
@@ -125,6 +151,7 @@ describe('remediate-deletion handler', () => {
       }),
     ]);
     expect(emfOutcomes()).toEqual({ cancelled: 1 });
+    expect(emfEvents()).toEqual({ 'schedule-key-deletion': 1 });
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
     expect(sns).toHaveReceivedCommandWith(PublishCommand, {
       TopicArn: TOPIC,
@@ -178,6 +205,7 @@ describe('remediate-deletion handler', () => {
       MessageAttributes: expect.objectContaining({ outcome: { DataType: 'String', StringValue: 'failed' } }),
     });
     expect(emfOutcomes()).toEqual({ cancelled: 2, failed: 1 });
+    expect(emfEvents()).toEqual({ sweep: 1 });
   });
 
   it('throws when CipherTrust Manager is down for a CloudTrail event (so EventBridge retries)', async () => {
@@ -300,6 +328,7 @@ describe('remediate-deletion handler', () => {
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
     expect(output.lines().filter((l) => l.message === 'event ignored')).toHaveLength(5);
     expect(emfOutcomes()).toEqual({});
+    expect(emfEvents()).toEqual({ ignored: 5 });
   });
 
   it('notifies a denied attempt without calling CipherTrust Manager', async () => {
@@ -353,7 +382,7 @@ describe('remediate-deletion handler', () => {
       },
       sns: () => snsClient,
       logger: new Logger({ serviceName: 'cckm-deletion-guard' }),
-      metrics: new Metrics({ namespace: 'CckmDeletionGuard', serviceName: 'cckm-deletion-guard' }),
+      metrics: { namespace: 'CckmDeletionGuard', enabled: true },
     });
     await expect(handler(fixture('schedule-single-region'), context())).rejects.toThrow(/REENABLE must be/);
     expect(fake.calls).toEqual([]);
