@@ -1,4 +1,5 @@
 import type { PolicySettings } from '../shared/settings.ts';
+import type { GuardMetric } from '../shared/telemetry.ts';
 import type { AwsKeyRef } from './aws-key-ref.ts';
 import type { DigestNotification } from './digest.ts';
 import type { Ledger } from './ledger.ts';
@@ -84,12 +85,6 @@ export type SynchronizationStart = 'started' | 'already-running';
 /** What the notifier publishes: one key's message (CloudTrail event) or a sweep's digest. */
 export type Notification = OutcomeNotification | DigestNotification;
 
-/**
- * Counters the domain reports and the handler writes as CloudWatch metrics (EMF): `LedgerErrors` (a
- * ledger call failed), `NotificationsFailed` (a publish failed), `SilentSpokes` (per sweep with coverage).
- */
-export type GuardMetric = 'LedgerErrors' | 'NotificationsFailed' | 'SilentSpokes';
-
 /** Everything the remediation flow touches, injected by the handler. */
 export interface RemediationPorts {
   readonly cckm: CckmApi;
@@ -113,7 +108,10 @@ export interface RemediationPorts {
   readonly notify?: (notification: Notification) => Promise<boolean>;
   /** Remembers decisions and spoke heartbeats (contract section 7); absent without `LEDGER_TABLE`. */
   readonly ledger?: Ledger;
-  /** Adds `value` to a counter metric. */
+  /**
+   * Adds to a counter the handler writes as a CloudWatch metric (EMF): `LedgerErrors` (a ledger call
+   * failed), `NotificationsFailed` (a publish failed), `SilentSpokes` (per sweep with coverage).
+   */
   readonly metric?: (name: GuardMetric, value: number) => void;
   readonly now: () => number;
   /** Epoch ms by which every CipherTrust Manager call must have finished. */

@@ -222,3 +222,27 @@ export const metricsNamespace: string = (() => {
   const v = process.env.POWERTOOLS_METRICS_NAMESPACE?.trim();
   return v && v.length <= 255 ? v : DEFAULT_METRICS_NAMESPACE;
 })();
+
+const TRUTHY = new Set(['1', 'y', 'yes', 't', 'true', 'on']);
+const FALSY = new Set(['0', 'n', 'no', 'f', 'false', 'off']);
+
+/** A Powertools-style boolean variable: its extended true/false spellings, else undefined. */
+function powertoolsFlag(value: string | undefined): boolean | undefined {
+  const v = value?.trim().toLowerCase();
+  if (v === undefined) return undefined;
+  if (TRUTHY.has(v)) return true;
+  if (FALSY.has(v)) return false;
+  return undefined;
+}
+
+/**
+ * Whether the functions write metrics, as Powertools decides it: `POWERTOOLS_METRICS_DISABLED` when set,
+ * else off in `POWERTOOLS_DEV`. An unreadable value leaves metrics on, where Powertools would throw at
+ * import: a typo must neither stop the function nor silence the data its alarms read.
+ */
+export function metricsEnabledIn(env: Env): boolean {
+  return !(powertoolsFlag(env.POWERTOOLS_METRICS_DISABLED) ?? powertoolsFlag(env.POWERTOOLS_DEV) ?? false);
+}
+
+/** Whether this container writes metrics, decided once at load. */
+export const metricsEnabled: boolean = metricsEnabledIn(process.env);

@@ -1,14 +1,5 @@
-import { getBooleanFromEnv, isDevMode } from '@aws-lambda-powertools/commons/utils/env';
-import type { GuardMetric } from '../domain/ports.ts';
-import { metricsNamespace } from './config.ts';
-import {
-  LEDGER_ERRORS_METRIC,
-  NOTIFICATIONS_FAILED_METRIC,
-  OUTCOME_DIMENSION,
-  OUTCOME_METRIC,
-  SERVICE_NAME,
-  SILENT_SPOKES_METRIC,
-} from './telemetry.ts';
+import { metricsEnabled, metricsNamespace } from './config.ts';
+import { type GuardMetric, OUTCOME_DIMENSION, OUTCOME_METRIC, SERVICE_NAME } from './telemetry.ts';
 
 /**
  * CloudWatch metrics in Embedded Metric Format, written by hand as one JSON line each (what Powertools
@@ -35,18 +26,8 @@ export interface MetricsTarget {
   readonly now?: () => number;
 }
 
-/** As Powertools `Metrics` decides: `POWERTOOLS_METRICS_DISABLED` when set (a non-boolean throws), else `POWERTOOLS_DEV`. */
-function metricsDisabled(): boolean {
-  const explicit = getBooleanFromEnv({
-    key: 'POWERTOOLS_METRICS_DISABLED',
-    defaultValue: false,
-    extendedParsing: true,
-  });
-  return process.env.POWERTOOLS_METRICS_DISABLED !== undefined ? explicit : isDevMode();
-}
-
 /** The metrics target of a function: this container's namespace, to stdout. */
-export const metrics: MetricsTarget = { namespace: metricsNamespace, enabled: !metricsDisabled() };
+export const metrics: MetricsTarget = { namespace: metricsNamespace, enabled: metricsEnabled };
 
 const writeStdout = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -96,13 +77,5 @@ export function recordOutcomes(
  */
 export function recordGuardMetric(target: MetricsTarget, name: GuardMetric, value: number): void {
   if (!target.enabled) return;
-  const metric = GUARD_METRIC_NAMES[name];
-  line(target, directive(target.namespace, '', metric), `"${metric}":${JSON.stringify(value)}`);
+  line(target, directive(target.namespace, '', name), `"${name}":${JSON.stringify(value)}`);
 }
-
-/** The counters the remediation domain reports, by the names its port uses. */
-const GUARD_METRIC_NAMES: Readonly<Record<GuardMetric, string>> = {
-  LedgerErrors: LEDGER_ERRORS_METRIC,
-  NotificationsFailed: NOTIFICATIONS_FAILED_METRIC,
-  SilentSpokes: SILENT_SPOKES_METRIC,
-};

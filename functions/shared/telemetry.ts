@@ -17,6 +17,11 @@ export const NOTIFICATIONS_FAILED_METRIC = 'NotificationsFailed';
 export const LEDGER_ERRORS_METRIC = 'LedgerErrors';
 /** Spoke (account, Region) pairs silent for more than 2 hours, per sweep (Count, Maximum); alarmed. */
 export const SILENT_SPOKES_METRIC = 'SilentSpokes';
+/** The guard's counters (`service` dimension only) by name, as the domain reports them. */
+export type GuardMetric =
+  | typeof LEDGER_ERRORS_METRIC
+  | typeof NOTIFICATIONS_FAILED_METRIC
+  | typeof SILENT_SPOKES_METRIC;
 /**
  * Name (prefix) of a spoke's hourly heartbeat rule. The spokes create it (infra/event-patterns.ts) and
  * the remediation recognises a heartbeat by a `resources` entry naming a rule that starts with it.

@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { DigestNotification } from '../../../functions/domain/digest.ts';
 import type { Heartbeat, Ledger, LedgerEntry } from '../../../functions/domain/ledger.ts';
 import { LedgerError } from '../../../functions/domain/ledger.ts';
-import type { GuardMetric, Notification, RemediationPorts } from '../../../functions/domain/ports.ts';
+import type { Notification, RemediationPorts } from '../../../functions/domain/ports.ts';
 import { assertComplete, remediate } from '../../../functions/domain/remediation.ts';
 import type { OutcomeRecord, RemediationResult } from '../../../functions/domain/remediation-outcome.ts';
 import { RemediationIncompleteError } from '../../../functions/domain/remediation-outcome.ts';
 import { LEDGER_UNREADABLE_NOTE } from '../../../functions/domain/sweep-memory.ts';
 import type { PolicyConfig } from '../../../functions/shared/config.ts';
+import type { GuardMetric } from '../../../functions/shared/telemetry.ts';
 import { FakeCm, fixture, key, policyOf } from '../../helpers/fake-cckm.ts';
 
 /** The ledger rules as remediate() applies them (contract sections 4 and 7), with an in-memory ledger. */

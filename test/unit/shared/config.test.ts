@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  metricsEnabledIn,
   parseConnectionConfig,
   parseLedgerConfig,
   parsePolicyConfig,
@@ -136,5 +137,20 @@ describe('requireConfig', () => {
     expect(requireConfig({ ok: true, value: 42 })).toBe(42);
     const error = new ConfigError('CCKM_URL is required');
     expect(() => requireConfig({ ok: false, error })).toThrow(error);
+  });
+});
+
+describe('metricsEnabledIn', () => {
+  it.each([
+    [{}, true],
+    [{ POWERTOOLS_METRICS_DISABLED: 'true' }, false],
+    [{ POWERTOOLS_METRICS_DISABLED: 'YES' }, false],
+    [{ POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_DEV: 'true' }, true],
+    [{ POWERTOOLS_DEV: 'on' }, false],
+    [{ POWERTOOLS_DEV: '0' }, true],
+    // Powertools throws at import here; the guard keeps writing the data its alarms read.
+    [{ POWERTOOLS_METRICS_DISABLED: 'maybe' }, true],
+  ])('decides %o as metrics %s', (env, enabled) => {
+    expect(metricsEnabledIn(env)).toBe(enabled);
   });
 });
