@@ -1,0 +1,52 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { containerCckmClient } from '../../functions/adapters/container-cckm-client.ts';
+import { cancelKey } from '../../functions/domain/cancel-key.ts';
+import { parseCancelRequest } from '../../functions/domain/cancel-request.ts';
+import { connection, reach, requireConfig } from '../../functions/shared/config.ts';
+import { deadlineOf } from '../../functions/shared/deadline.ts';
+import { jsonResponse } from '../../functions/shared/http.ts';
+import { logger } from '../../functions/shared/logger.ts';
+
+/**
+ * Attribution only (bench/attribution/run.ts), never deployed: the API handler of
+ * functions/cancel-deletion.ts with layers taken away, chosen by `ATTR_LAYER` at load:
+ * - `direct`: no middy; the request-id key, the INFO line and the reset done by hand (what the
+ *   middlewares do on the success path);
+ * - `nolog`: `direct` without any Logger call;
+ * - `adapter`: only the CCKM client's two calls (getKey, cancelDeletion) with the deadline: no request
+ *   parsing, scope, domain or response building.
+ */
+
+const layer = process.env.ATTR_LAYER ?? 'direct';
+const cckm = containerCckmClient(connection, logger);
+
+export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
+  if (layer === 'adapter') {
+    const options = { deadline: deadlineOf(context, Date.now()) };
+    const client = cckm();
+    const id = event.pathParameters?.id ?? '';
+    const before = await client.getKey(id, options);
+    const result = await client.cancelDeletion(id, options);
+    return {
+      statusCode: 200,
+      body: JSON.stringify({ id, arn: before.arn, outcome: result.outcome }),
+    };
+  }
+  const log = layer === 'direct';
+  if (log) logger.appendKeys({ function_request_id: context.awsRequestId });
+  const command = parseCancelRequest(event);
+  const scope = requireConfig(reach).scope;
+  const result = await cancelKey(cckm(), command, { deadline: deadlineOf(context, Date.now()) }, scope);
+  if (log) {
+    logger.info('cancel-deletion', {
+      route: event.resource,
+      cckmId: result.id,
+      arn: result.arn,
+      outcome: result.outcome,
+      enableRequested: command.enable,
+      keyState: result.keyState,
+    });
+    logger.resetKeys();
+  }
+  return jsonResponse(200, result);
+}

@@ -1,0 +1,73 @@
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { Context } from 'aws-lambda';
+import { containerCckmClient } from '../../functions/adapters/container-cckm-client.ts';
+import { createSnsNotifier } from '../../functions/adapters/notifier.ts';
+import { assertComplete, remediate } from '../../functions/domain/remediation.ts';
+import type { OutcomeRecord } from '../../functions/domain/remediation-outcome.ts';
+import { connection, policy, reach, requireConfig } from '../../functions/shared/config.ts';
+import { deadlineOf } from '../../functions/shared/deadline.ts';
+import { logger } from '../../functions/shared/logger.ts';
+import { metrics, recordGuardMetric, recordOutcomes } from '../../functions/shared/metrics.ts';
+
+/**
+ * Attribution only (bench/attribution/run.ts), never deployed: the remediation handler of
+ * functions/remediate-deletion.ts without middy (what `injectLambdaContext` does on the success path is
+ * done by hand), with layers switched off by `ATTR_OFF` at load (comma-separated): `audit` (the
+ * `remediation outcome` line), `emf` (the EMF line), `sns` (the notification). No ledger (the bench's
+ * remediation measure runs without one too).
+ */
+
+const off = new Set((process.env.ATTR_OFF ?? '').split(',').filter(Boolean));
+const cckm = containerCckmClient(connection, logger);
+let sns: SNSClient | undefined;
+
+export async function handler(event: unknown, context: Context): Promise<unknown> {
+  logger.refreshSampleRateCalculation();
+  logger.addContext(context);
+  const config = requireConfig(policy);
+  const reachConfig = requireConfig(reach);
+  const now = Date.now;
+  const topic = off.has('sns') ? undefined : config.notifyTopicArn;
+  sns ??= new SNSClient({});
+  const result = await remediate(event, {
+    cckm: cckm(),
+    policy: config,
+    audit: off.has('audit')
+      ? () => undefined
+      : (record) => logger.info('remediation outcome', fields(record)),
+    progress: (message, f) => logger.info(message, { ...f }),
+    warn: (message, f) => logger.warn(message, { ...f }),
+    unexpected: (message, error, f) => logger.error(message, { ...f, error: error as Error }),
+    notify: topic ? createSnsNotifier({ client: sns, topicArn: topic, logger }) : undefined,
+    metric: (name, value) => recordGuardMetric(metrics, name, value),
+    now,
+    deadline: deadlineOf(context, now(), 5000),
+    scope: reachConfig.scope,
+    sweepSync: reachConfig.sweepSync,
+  });
+  if (!off.has('emf')) recordOutcomes(metrics, result.kind, result.summary);
+  assertComplete(result);
+  logger.clearBuffer();
+  logger.resetKeys();
+  return result;
+}
+
+function fields(record: OutcomeRecord): Record<string, unknown> {
+  return {
+    outcome: record.outcome,
+    reason: record.reason,
+    cckmId: record.key.cckmId,
+    keyId: record.key.keyId,
+    arn: record.key.arn,
+    aliases: record.key.aliases,
+    account: record.key.account,
+    region: record.key.region,
+    actor: record.actor,
+    eventId: record.eventId,
+    eventTime: record.eventTime,
+    pendingWindowInDays: record.pendingWindowInDays,
+    deletionDate: record.deletionDate,
+    mode: record.mode,
+    trigger: record.kind,
+  };
+}
