@@ -17,6 +17,18 @@ import {
  * `ambiguous` when an earlier attempt may have reached CM. Authentication is the session's job.
  */
 
+/**
+ * Powertools' DEBUG threshold. A suppressed `debug()` still costs ~15 us per call inside Powertools (it
+ * reads the environment each time, BENCHMARKS.md "Misses"), on the path of every CM request: the
+ * per-attempt lines are only handed over when the logger would print them. A logger without a numeric
+ * `level` (a test's fake) gets every line.
+ */
+const DEBUG_LEVEL = 8;
+function debugEnabled(log: object): boolean {
+  const level = (log as { readonly level?: unknown }).level;
+  return typeof level !== 'number' || level <= DEBUG_LEVEL;
+}
+
 export interface SenderSettings {
   readonly origin: string;
   readonly log: Pick<Logger, 'debug' | 'warn'>;
@@ -73,19 +85,23 @@ export function createCmSender(settings: SenderSettings): CmSender {
         } catch (error) {
           if (error instanceof AppError || signal.aborted) throw error;
           const wrapped = networkErrorOf(error, label);
-          log.debug('CipherTrust Manager request failed', { call: label, attempt, error: wrapped.message });
+          if (debugEnabled(log)) {
+            log.debug('CipherTrust Manager request failed', { call: label, attempt, error: wrapped.message });
+          }
           if (isRetryableNetworkError(error)) {
             ambiguous = true;
             return { ok: false, error: wrapped };
           }
           throw wrapped;
         }
-        log.debug('CipherTrust Manager request', {
-          call: label,
-          status: response.status,
-          attempt,
-          durationMs: Math.round(performance.now() - started),
-        });
+        if (debugEnabled(log)) {
+          log.debug('CipherTrust Manager request', {
+            call: label,
+            status: response.status,
+            attempt,
+            durationMs: Math.round(performance.now() - started),
+          });
+        }
         if (!isRetryableStatus(response.status)) return { ok: true, value: answer(response) };
         if (response.status !== 429) ambiguous = true;
         const retryAfterMs = parseRetryAfter(response.headers['retry-after'], now());
