@@ -22,7 +22,7 @@ import {
   requireConfig,
 } from './shared/config.ts';
 import { deadlineOf } from './shared/deadline.ts';
-import { logger } from './shared/logger.ts';
+import { INFO_LEVEL, logger, printsAt } from './shared/logger.ts';
 import { type MetricsTarget, metrics, recordGuardMetric, recordOutcomes } from './shared/metrics.ts';
 import { sourceMapped } from './shared/source-maps.ts';
 
@@ -68,8 +68,12 @@ export function createRemediationHandler(deps: RemediationDeps) {
       const result = await remediate(event, {
         cckm,
         policy: config,
-        audit: (record) => deps.logger.info('remediation outcome', auditFields(record)),
-        progress: (message, fields) => deps.logger.info(message, { ...fields }),
+        audit: (record) => {
+          if (printsAt(deps.logger, INFO_LEVEL)) deps.logger.info('remediation outcome', auditFields(record));
+        },
+        progress: (message, fields) => {
+          if (printsAt(deps.logger, INFO_LEVEL)) deps.logger.info(message, { ...fields });
+        },
         warn: (message, fields) => deps.logger.warn(message, { ...fields }),
         unexpected: (message, error, fields) =>
           deps.logger.error(message, { ...fields, error: sourceMapped(error) as Error }),

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Notification } from '../domain/ports.ts';
+import { DEBUG_LEVEL, printsAt } from '../shared/logger.ts';
 
 /**
  * Publishes remediation notifications: one key's message or a sweep's digest. Never throws, because a
@@ -40,7 +41,9 @@ export function createSnsNotifier(options: {
         }),
         { abortSignal: AbortSignal.timeout(timeoutMs) },
       );
-      logger.debug('notification published', { kind, outcome, messageId: result.MessageId });
+      if (printsAt(logger, DEBUG_LEVEL)) {
+        logger.debug('notification published', { kind, outcome, messageId: result.MessageId });
+      }
       return true;
     } catch (error) {
       // Name and message only: SDK errors carry no credentials, but their metadata is not worth logging.

@@ -26,3 +26,18 @@ export function injectRequestId<E, R>(target: Logger): MiddlewareObj<E, R, Error
     onError: reset,
   };
 }
+
+/** Powertools' numeric thresholds, as its `Logger.level` reports them. */
+export const DEBUG_LEVEL = 8;
+export const INFO_LEVEL = 12;
+
+/**
+ * True when `log` would print a line of `level` now (its level, sampling included, is read per call). A
+ * suppressed Powertools call still costs microseconds (it reads the environment each time, BENCHMARKS.md
+ * "Misses"), and its fields are built before it decides: per-event lines are handed over only when they
+ * would be printed. A logger without a numeric `level` (a test's fake) gets every line.
+ */
+export function printsAt(log: object, level: number): boolean {
+  const current = (log as { readonly level?: unknown }).level;
+  return typeof current !== 'number' || current <= level;
+}

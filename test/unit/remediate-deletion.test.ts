@@ -117,6 +117,29 @@ afterEach(() => {
 });
 
 describe('remediate-deletion handler', () => {
+  it('hands no INFO line to a logger at WARN (the fields are not built), and every one at INFO', async () => {
+    for (const [logLevel, expected] of [
+      ['WARN', 0],
+      ['INFO', 2],
+    ] as const) {
+      const logger = new Logger({ serviceName: 'cckm-deletion-guard', logLevel });
+      const info = vi.spyOn(logger, 'info');
+      const handler = createRemediationHandler({
+        cckm: () => new FakeCm([key()]),
+        policy: () => policyOf({ notifyTopicArn: TOPIC }),
+        sns: () => snsClient,
+        logger,
+        metrics: { namespace: 'CckmDeletionGuard', enabled: true },
+      });
+      const result = await handler(fixture('schedule-single-region'), context());
+      expect(result.summary).toEqual({ cancelled: 1 });
+      expect(info.mock.calls.map(([message]) => message)).toEqual(
+        expected === 0 ? [] : ['remediation outcome', 'remediation summary'],
+      );
+    }
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 2);
+  });
+
   it('cancels a scheduled key, returns its outcome, writes one audit line, one metric and one message', async () => {
     const record = key();
     const fake = new FakeCm([record]);
