@@ -45,6 +45,9 @@ export interface CmResponse {
 // Characters a URL path carries as they are (RFC 3986 unreserved, sub-delims, `:`, `@`, `/`): a path of
 // only these is sent exactly as written, so no `%`, `\`, `?`, `#`, blank or non-ASCII can re-route it.
 const PLAIN_PATH = /^\/api\/v1\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
+// A `.` or `..` segment (the path starts with `/`, so every segment follows one), found without
+// splitting the path into an array on every request.
+const DOT_SEGMENT = /\/\.{1,2}(?:\/|$)/;
 
 /**
  * Proves a request path stays under `/api/v1/` of the configured origin, with string tests only (no
@@ -53,7 +56,7 @@ const PLAIN_PATH = /^\/api\/v1\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
  */
 export function checkCmPath(path: string): void {
   // Ids are validated before they get here; this is the second line of defence, not the first.
-  if (!PLAIN_PATH.test(path) || path.split('/').some((segment) => segment === '..' || segment === '.')) {
+  if (!PLAIN_PATH.test(path) || DOT_SEGMENT.test(path)) {
     throw new ValidationError('refusing to call CipherTrust Manager outside /api/v1/');
   }
 }

@@ -112,10 +112,20 @@ describe('cmRequestPath', () => {
     expect(url.searchParams.get('alias')).toBe('a&keystate=Enabled');
   });
 
+  it.each(['/api/v1/cckm/aws/keys/...', '/api/v1/.well-known/x', '/api/v1/x./..y', '/api/v1/x//y'])(
+    'accepts the path %j, whose dots are not a dot segment',
+    (path) => {
+      expect(cmRequestPath({ path })).toBe(path);
+    },
+  );
+
   it.each([
     '/api/v2/keys',
     '/api/v1/../auth',
     '/api/v1/cckm/aws/keys/./x',
+    '/api/v1/cckm/aws/keys/..',
+    '/api/v1/cckm/aws/keys/.',
+    '/api/v1/.//x',
     '/api/v1/cckm/%2e%2e/x',
     '/api/v1/cckm/aws/keys/a%2Fb',
     '/api/v1/x\\..\\y',
