@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Dispatcher } from 'undici';
 import { AppError } from '../shared/errors.ts';
+import { DEBUG_LEVEL, printsAt } from '../shared/logger.ts';
 import { createFailureDescriber } from './cm-failure-detail.ts';
 import { type CmRequest, type CmResponse, networkErrorOf, sendOnce, upstreamErrorOf } from './cm-http.ts';
 import type { CckmSecret } from './credentials.ts';
@@ -16,18 +17,6 @@ import {
  * Sending one request to CipherTrust Manager with retries on transient failures, marking an answer
  * `ambiguous` when an earlier attempt may have reached CM. Authentication is the session's job.
  */
-
-/**
- * Powertools' DEBUG threshold. A suppressed `debug()` still costs ~15 us per call inside Powertools (it
- * reads the environment each time, BENCHMARKS.md "Misses"), on the path of every CM request: the
- * per-attempt lines are only handed over when the logger would print them. A logger without a numeric
- * `level` (a test's fake) gets every line.
- */
-const DEBUG_LEVEL = 8;
-function debugEnabled(log: object): boolean {
-  const level = (log as { readonly level?: unknown }).level;
-  return typeof level !== 'number' || level <= DEBUG_LEVEL;
-}
 
 export interface SenderSettings {
   readonly origin: string;
@@ -85,7 +74,7 @@ export function createCmSender(settings: SenderSettings): CmSender {
         } catch (error) {
           if (error instanceof AppError || signal.aborted) throw error;
           const wrapped = networkErrorOf(error, label);
-          if (debugEnabled(log)) {
+          if (printsAt(log, DEBUG_LEVEL)) {
             log.debug('CipherTrust Manager request failed', { call: label, attempt, error: wrapped.message });
           }
           if (isRetryableNetworkError(error)) {
@@ -94,7 +83,7 @@ export function createCmSender(settings: SenderSettings): CmSender {
           }
           throw wrapped;
         }
-        if (debugEnabled(log)) {
+        if (printsAt(log, DEBUG_LEVEL)) {
           log.debug('CipherTrust Manager request', {
             call: label,
             status: response.status,
