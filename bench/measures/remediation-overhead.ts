@@ -1,26 +1,16 @@
-import { generatePendingKeys, type SeedUser, type SimulatorTls } from '../../local/simulator/index.ts';
+import { generatePendingKeys } from '../../local/simulator/index.ts';
 import { seededIds, startBackends } from '../backends.ts';
 import { runChild } from '../child.ts';
 import type { Counts } from '../children/protocol.ts';
 import { scheduleKeyDeletionEvent } from '../events.ts';
 import { quantile, round } from '../stats.ts';
+import type { WarmOptions } from './warm-overhead.ts';
 
-/** Inputs of the remediation-overhead measure. */
-export interface RemediationOptions {
-  readonly harness: string;
-  /** The remediation function bundle. */
-  readonly guardFile: string;
-  /** The floor module (bench/children/floor-remediation.ts, bundled). */
-  readonly floorFile: string;
-  /** Timed events per process. */
-  readonly iterations: number;
-  /** Untimed events first: the cold start, the token, JIT warm-up. */
-  readonly warmup: number;
-  /** Processes per side, alternating sides; samples are pooled. */
-  readonly rounds: number;
-  readonly tls: SimulatorTls;
-  readonly users: readonly SeedUser[];
-}
+/**
+ * Inputs of the remediation-overhead measure: those of the warm measure, with the remediation bundle as
+ * `guardFile`, bench/children/floor-remediation.ts (bundled) as `floorFile`, and events as iterations.
+ */
+export type RemediationOptions = WarmOptions;
 
 /** One side's latency quantiles and what it spent per event. */
 export interface RemediationSide {
