@@ -1,4 +1,10 @@
-import { type CmRequest, type CmResponse, detailOf, isCmFailure, tokenEndpointDetailOf } from './cm-http.ts';
+import {
+  type CmResponse,
+  detailOf,
+  isCmFailure,
+  type PreparedCmRequest,
+  tokenEndpointDetailOf,
+} from './cm-http.ts';
 import type { CckmSecret } from './credentials.ts';
 import { createRedactor, type Redactor } from './redact.ts';
 import { TOKENS_PATH } from './tokens.ts';
@@ -11,7 +17,7 @@ import { TOKENS_PATH } from './tokens.ts';
 /** Attaches the scrubbed detail to a failed answer; a successful one is returned as it is. */
 export type FailureDescriber = (
   response: CmResponse,
-  request: CmRequest,
+  request: PreparedCmRequest,
   secret: CckmSecret,
   bearer: string | undefined,
 ) => CmResponse;
@@ -38,7 +44,7 @@ export function createFailureDescriber(): FailureDescriber {
 
   return (response, request, secret, bearer) => {
     if (!isCmFailure(response)) return response;
-    const tokenEndpoint = request.path === TOKENS_PATH || bearer === undefined;
+    const tokenEndpoint = request.target === TOKENS_PATH || bearer === undefined;
     const detail = tokenEndpoint
       ? tokenEndpointDetailOf(response)
       : detailOf(response, redactorFor(secret, bearer));

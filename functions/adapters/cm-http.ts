@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { type CmErrorDetail, UpstreamError, ValidationError } from '../shared/errors.ts';
+import type { CallBudget } from './call-budget.ts';
 import { type Redactor, redactAndClip } from './redact.ts';
 import { errorCode } from './retry.ts';
 
@@ -79,32 +80,6 @@ export function cmRequestPath(request: Pick<CmRequest, 'path' | 'query'>): strin
 /** A JSON object (not an array, not null). */
 export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Reads a response body up to `limit` bytes; a larger body is destroyed and reported as UpstreamError. */
-export async function readCappedBody(
-  body: Dispatcher.ResponseData['body'],
-  declaredLength: string | string[] | undefined,
-  limit = MAX_RESPONSE_BYTES,
-): Promise<string> {
-  const declared = Number(Array.isArray(declaredLength) ? declaredLength[0] : declaredLength);
-  const tooLarge = () => {
-    body.destroy();
-    return new UpstreamError(`CipherTrust Manager sent a response body larger than ${limit} bytes`);
-  };
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
-  // A declared length within the cap bounds the body (undici reads no more than Content-Length): read it
-  // in one go, which costs less than iterating the stream. Without one (chunked), count as it comes.
-  if (Number.isFinite(declared)) return body.text();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += buffer.length;
-    if (size > limit) throw tooLarge();
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Parses a JSON body leniently: empty or unparsable is undefined, and `notJson` says which. */
@@ -196,30 +171,120 @@ export function networkErrorOf(error: unknown, label: string): UpstreamError {
   return new UpstreamError(`${what} (${code}) during ${label}`, {}, { cause: error });
 }
 
-/** Sends one request and reads the capped body; transport failures are thrown as they are. */
-export async function sendOnce(
+/** A request ready for the wire: checked once, whatever the number of attempts. */
+export interface PreparedCmRequest {
+  readonly method: 'GET' | 'POST';
+  /** The checked path and its query string, as `cmRequestPath` builds them. */
+  readonly target: string;
+  /** The JSON body as sent; absent means no body and no Content-Type. */
+  readonly body?: string;
+}
+
+/** Checks the path, builds the query string and serialises the body, once per call. */
+export function prepareCmRequest(request: CmRequest): PreparedCmRequest {
+  const target = cmRequestPath(request);
+  return request.body === undefined
+    ? { method: request.method, target }
+    : { method: request.method, target, body: JSON.stringify(request.body) };
+}
+
+function tooLarge(limit: number): UpstreamError {
+  return new UpstreamError(`CipherTrust Manager sent a response body larger than ${limit} bytes`);
+}
+
+/**
+ * Reads one answer as undici hands it over: status, headers and the body's bytes up to `limit` (a larger
+ * body, declared or counted, ends the request with an UpstreamError). A handler of undici's `dispatch`
+ * rather than `request()`, which wraps every body in a Readable stream and the budget in an abort
+ * listener: together 5-15 us of each warm request (BENCHMARKS.md "Misses"). Settles once: undici's
+ * MockAgent still delivers the body after an abort.
+ */
+class CmAnswerReader implements Dispatcher.DispatchHandler {
+  #settled = false;
+  #status = 0;
+  #headers: CmResponse['headers'] = {};
+  #chunks: Buffer[] = [];
+  #size = 0;
+
+  constructor(
+    private readonly budget: CallBudget,
+    private readonly limit: number,
+    private readonly resolve: (response: CmResponse) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.budget.watch((reason) => controller.abort(reason));
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: CmResponse['headers'],
+  ): void {
+    const length = headers['content-length'];
+    const declared = Number(Array.isArray(length) ? length[0] : length);
+    if (Number.isFinite(declared) && declared > this.limit) {
+      controller.abort(tooLarge(this.limit));
+      return;
+    }
+    this.#status = statusCode;
+    this.#headers = headers;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#settled) return;
+    this.#size += chunk.length;
+    if (this.#size > this.limit) {
+      controller.abort(tooLarge(this.limit));
+      return;
+    }
+    this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.budget.watch(undefined);
+    const chunks = this.#chunks;
+    const text =
+      chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    this.resolve({ status: this.#status, headers: this.#headers, ...parseJsonBody(text) });
+  }
+
+  onResponseError(_controller: unknown, error: Error): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.budget.watch(undefined);
+    this.reject(error);
+  }
+}
+
+/**
+ * Sends one request and reads the capped body; transport failures are rejected as they are, and the
+ * budget running out ends the request with its reason.
+ */
+export function sendOnce(
   dispatcher: Dispatcher,
   origin: string,
-  request: CmRequest,
+  request: PreparedCmRequest,
   bearer: string | undefined,
-  signal: AbortSignal,
+  budget: CallBudget,
+  limit = MAX_RESPONSE_BYTES,
 ): Promise<CmResponse> {
-  const path = cmRequestPath(request);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
-  let body: string | undefined;
-  if (request.body !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(request.body);
-  }
-  const response = await dispatcher.request({
-    origin,
-    path,
-    method: request.method,
-    headers,
-    ...(body !== undefined && { body }),
-    signal,
+  if (request.body !== undefined) headers['content-type'] = 'application/json';
+  return new Promise((resolve, reject) => {
+    dispatcher.dispatch(
+      {
+        origin,
+        path: request.target,
+        method: request.method,
+        headers,
+        ...(request.body !== undefined && { body: request.body }),
+      },
+      new CmAnswerReader(budget, limit, resolve, reject),
+    );
   });
-  const text = await readCappedBody(response.body, response.headers['content-length']);
-  return { status: response.statusCode, headers: response.headers, ...parseJsonBody(text) };
 }

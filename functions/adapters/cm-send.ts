@@ -2,8 +2,15 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Dispatcher } from 'undici';
 import { AppError } from '../shared/errors.ts';
 import { DEBUG_LEVEL, printsAt } from '../shared/logger.ts';
+import type { CallBudget } from './call-budget.ts';
 import { createFailureDescriber } from './cm-failure-detail.ts';
-import { type CmRequest, type CmResponse, networkErrorOf, sendOnce, upstreamErrorOf } from './cm-http.ts';
+import {
+  type CmResponse,
+  networkErrorOf,
+  type PreparedCmRequest,
+  sendOnce,
+  upstreamErrorOf,
+} from './cm-http.ts';
 import type { CckmSecret } from './credentials.ts';
 import {
   isRetryableNetworkError,
@@ -33,11 +40,11 @@ export interface CmSender {
   /** Sends with retries on 429/502/503/504 and network errors; other answers are returned as they are. */
   send(
     secret: CckmSecret,
-    request: CmRequest,
+    request: PreparedCmRequest,
     bearer: string | undefined,
     label: string,
     end: number,
-    signal?: AbortSignal,
+    budget?: CallBudget,
   ): Promise<CmResponse>;
   /** HTTP requests sent, retries included. */
   readonly requests: number;
@@ -52,12 +59,12 @@ export function createCmSender(settings: SenderSettings): CmSender {
   let requests = 0;
   let retries = 0;
 
-  const send: CmSender['send'] = (secret, request, bearer, label, end, signal) => {
+  const send: CmSender['send'] = (secret, request, bearer, label, end, callBudget) => {
     // A 429 is a refusal before any work; a 5xx or a dropped connection may come after CM acted.
     let ambiguous = false;
     const answer = (response: CmResponse): CmResponse => (ambiguous ? { ...response, ambiguous } : response);
     return retryWithBudget(
-      async (signal, attempt) => {
+      async (budget, attempt) => {
         requests++;
         // Chosen per attempt: a ca_cert rotated during a backoff (read by another call) closes the
         // Agent this call started with, so the next attempt goes through the newest one.
@@ -66,13 +73,13 @@ export function createCmSender(settings: SenderSettings): CmSender {
         let response: CmResponse;
         try {
           response = withDetail(
-            await sendOnce(dispatcher, origin, request, bearer, signal),
+            await sendOnce(dispatcher, origin, request, bearer, budget),
             request,
             secret,
             bearer,
           );
         } catch (error) {
-          if (error instanceof AppError || signal.aborted) throw error;
+          if (error instanceof AppError || budget.aborted) throw error;
           const wrapped = networkErrorOf(error, label);
           if (printsAt(log, DEBUG_LEVEL)) {
             log.debug('CipherTrust Manager request failed', { call: label, attempt, error: wrapped.message });
@@ -102,7 +109,7 @@ export function createCmSender(settings: SenderSettings): CmSender {
       },
       {
         budgetEnd: end,
-        ...(signal && { signal }),
+        ...(callBudget && { budget: callBudget }),
         label,
         now,
         sleep,

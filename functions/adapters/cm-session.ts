@@ -5,14 +5,16 @@ import type { CallOptions } from '../domain/ports.ts';
 import type { ConnectionConfig } from '../shared/config.ts';
 import { AuthenticationError, TimeoutError, UpstreamError } from '../shared/errors.ts';
 import { logger as defaultLogger } from '../shared/logger.ts';
+import { CallBudget } from './call-budget.ts';
 import { createDispatcherProvider } from './cm-agent.ts';
 import {
   type CmRequest,
   type CmResponse,
-  checkCmPath,
   detailOf,
   isCmFailure,
   isJsonObject,
+  type PreparedCmRequest,
+  prepareCmRequest,
   upstreamErrorOf,
 } from './cm-http.ts';
 import { createCmSender } from './cm-send.ts';
@@ -79,21 +81,6 @@ function grantOf(json: unknown): TokenGrant | undefined {
     : { jwt: json.jwt };
 }
 
-/**
- * One abort signal for a call's whole budget (secret read and every attempt): a single timer, cleared as
- * soon as the call is done, where `AbortSignal.timeout` per read and per attempt left two timers per call
- * pending for the full budget (BENCHMARKS.md).
- */
-function budgetSignal(ms: number): { readonly signal: AbortSignal; readonly done: () => void } {
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
-    Math.max(0, ms),
-  );
-  timer.unref();
-  return { signal: controller.signal, done: () => clearTimeout(timer) };
-}
-
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Opens the session; warns once when TLS verification is off. */
@@ -131,15 +118,17 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     return typeof deadline === 'number' && Number.isFinite(deadline) ? Math.min(own, deadline) : own;
   }
 
-  async function readSecret(end: number, label: string, signal: AbortSignal): Promise<CckmSecret> {
+  async function readSecret(end: number, label: string, budget: CallBudget): Promise<CckmSecret> {
     if (end - now() <= 0)
       throw new TimeoutError(`CipherTrust Manager call ${label} ran out of its time budget`);
-    return secrets.get({ signal });
+    // The budget's AbortSignal is made only when the secret is actually read (its `signal` getter).
+    return secrets.get(budget);
   }
 
   async function mint(body: GrantBody, secret: CckmSecret, end: number): Promise<TokenGrant> {
     const label = `POST ${TOKENS_PATH}`;
-    const response = await send(secret, { method: 'POST', path: TOKENS_PATH, body }, undefined, label, end);
+    const request = prepareCmRequest({ method: 'POST', path: TOKENS_PATH, body });
+    const response = await send(secret, request, undefined, label, end);
     const detail = detailOf(response);
     if (response.status === 401 || response.status === 403) {
       throw new AuthenticationError(
@@ -159,21 +148,24 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
   }
 
   async function call(request: CmRequest, label: string, options?: CallOptions): Promise<CmResponse> {
-    checkCmPath(request.path); // refuse a bad path before any secret read or token grant
+    // Checked and built once, before any secret read or token grant: a bad path is refused first.
+    const prepared = prepareCmRequest(request);
     const end = budgetEnd(options);
-    const budget = budgetSignal(end - now());
+    // One timer for the call's whole budget (secret read and every attempt), stopped as soon as the
+    // call is done.
+    const budget = new CallBudget(end - now());
     try {
-      return await callWithin(request, label, end, budget.signal);
+      return await callWithin(prepared, label, end, budget);
     } finally {
       budget.done();
     }
   }
 
-  async function callWithin(request: CmRequest, label: string, end: number, signal: AbortSignal) {
+  async function callWithin(request: PreparedCmRequest, label: string, end: number, budget: CallBudget) {
     let ambiguous = false;
     for (let round = 1; ; round++) {
       const readsBefore = secrets.reads;
-      const secret = await readSecret(end, label, signal);
+      const secret = await readSecret(end, label, budget);
       let token: string;
       try {
         token = await tokens.get(secret, end);
@@ -186,7 +178,7 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
         }
         throw error;
       }
-      const response = await send(secret, request, token, label, end, signal);
+      const response = await send(secret, request, token, label, end, budget);
       ambiguous ||= response.ambiguous === true;
       if (response.status !== 401) return ambiguous ? { ...response, ambiguous } : response;
       // However many calls got this 401, the token is dropped and the secret re-read once for it.

@@ -1,4 +1,5 @@
 import { TimeoutError } from '../shared/errors.ts';
+import { CallBudget } from './call-budget.ts';
 
 /**
  * Retry policy for CipherTrust Manager calls: pure, with time, sleep and randomness injected so
@@ -91,10 +92,10 @@ export interface RetryOptions {
   /** Epoch ms by which the whole call, retries included, must be done. */
   readonly budgetEnd: number;
   /**
-   * The budget's abort signal, shared by every attempt (one timer per call, cleared by its owner when the
-   * call is done); absent: a signal per attempt for the budget that remains.
+   * The call's budget, shared by every attempt (one timer per call, stopped by its owner when the call
+   * is done); absent: a budget per attempt for the time that remains.
    */
-  readonly signal?: AbortSignal;
+  readonly budget?: CallBudget;
   /** Names the call in a TimeoutError, e.g. `GET /api/v1/cckm/aws/keys/{id}`. */
   readonly label: string;
   readonly now: () => number;
@@ -110,11 +111,11 @@ export interface RetryOptions {
 
 /**
  * Runs `attempt` until it succeeds, throws, or the attempts or the time budget run out; each attempt
- * gets an AbortSignal for the budget that remains (`options.signal` when given), and an attempt cut off
- * by it is a TimeoutError.
+ * gets the budget that remains (`options.budget` when given), and an attempt cut off by it is a
+ * TimeoutError.
  */
 export async function retryWithBudget<T>(
-  attempt: (signal: AbortSignal, attemptNumber: number) => Promise<AttemptOutcome<T>>,
+  attempt: (budget: CallBudget, attemptNumber: number) => Promise<AttemptOutcome<T>>,
   options: RetryOptions,
 ): Promise<T> {
   const policy = options.policy ?? DEFAULT_RETRY_POLICY;
@@ -123,16 +124,18 @@ export async function retryWithBudget<T>(
   for (let n = 1; ; n++) {
     const remaining = options.budgetEnd - options.now();
     if (remaining <= 0) throw timeout();
-    const signal = options.signal ?? AbortSignal.timeout(remaining);
+    const budget = options.budget ?? new CallBudget(remaining);
     let outcome: AttemptOutcome<T>;
     try {
-      outcome = await attempt(signal, n);
+      outcome = await attempt(budget, n);
     } catch (error) {
-      if (signal.aborted) throw timeout(error);
+      if (budget.aborted) throw timeout(error);
       throw error;
+    } finally {
+      if (budget !== options.budget) budget.done();
     }
     if (outcome.ok) return outcome.value;
-    if (signal.aborted) throw timeout(outcome.error);
+    if (budget.aborted) throw timeout(outcome.error);
     if (n >= policy.maxAttempts) throw outcome.error;
     const delayMs = outcome.retryAfterMs ?? backoffDelay(n, policy, options.random);
     // A wait that would end past the budget cannot lead to a useful answer: report what CM said.

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { prepareCmRequest } from '../../../functions/adapters/cm-http.ts';
 import { createCmSender } from '../../../functions/adapters/cm-send.ts';
 import type { CckmSecret } from '../../../functions/adapters/credentials.ts';
 import { DEFAULT_RETRY_POLICY } from '../../../functions/adapters/retry.ts';
@@ -31,7 +32,7 @@ describe('createCmSender debug lines', () => {
     });
     const response = await sender.send(
       SECRET,
-      { method: 'GET', path: '/api/v1/cckm/aws/keys' },
+      prepareCmRequest({ method: 'GET', path: '/api/v1/cckm/aws/keys' }),
       'jwt',
       'GET keys',
       60_000,

@@ -163,11 +163,11 @@ describe('retryWithBudget', () => {
     expect(calls).toBe(1);
   });
 
-  it('turns an attempt cut off by the budget signal into a TimeoutError', async () => {
+  it('turns an attempt cut off by the budget into a TimeoutError', async () => {
     const run = retryWithBudget(
-      (signal) =>
+      (budget) =>
         new Promise<AttemptOutcome<string>>((_, reject) => {
-          signal.addEventListener('abort', () => reject(signal.reason));
+          budget.watch(reject);
         }),
       {
         budgetEnd: Date.now() + 50,
