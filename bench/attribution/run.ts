@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildBundle, buildFunctionBundles } from '../../local/build-bundles.ts';
@@ -187,8 +188,20 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '6' },
       iterations: { type: 'string', default: '2000' },
       interleaved: { type: 'boolean', default: false },
+      // `--compare label=DIR` (repeatable, with --interleaved): the function bundles built in DIR (by
+      // `buildFunctionBundles`, e.g. from another commit) as one more variant each, for an A/B of two
+      // builds; give the same build twice under two labels for the A/A control.
+      compare: { type: 'string', multiple: true, default: [] },
+      // With --compare: the floor and the compared builds only, without the layer variants.
+      'compare-only': { type: 'boolean', default: false },
     },
   });
+  const compared = (fn: 'cancel-deletion' | 'remediate-deletion'): Omit<InterleavedVariant, 'items'>[] =>
+    (values.compare ?? []).map((spec) => {
+      const [label, dir] = spec.split('=');
+      if (!label || !dir) throw new Error(`--compare wants label=DIR, got ${spec}`);
+      return { name: label, file: path.resolve(dir, fn, 'index.mjs'), env: {} };
+    });
   const n = Number(values.rounds);
   const iterations = Number(values.iterations);
   const dir = BENCH_BUILD_DIR;
@@ -211,8 +224,8 @@ async function main(): Promise<void> {
     const rem = bundles['remediate-deletion'].file;
     const INFO = { POWERTOOLS_LOG_LEVEL: 'INFO' };
     if (values.path !== 'remediation') {
-      const specs: Omit<InterleavedVariant, 'items'>[] = [
-        { name: 'floor', file: floorApi, env: {} },
+      const floorSpec = { name: 'floor', file: floorApi, env: {} };
+      const layers: Omit<InterleavedVariant, 'items'>[] = [
         { name: 'full (middy) WARN', file: api, env: {} },
         { name: 'no middy WARN', file: apiVariant, env: { ATTR_LAYER: 'direct' } },
         { name: 'no middy, no Logger calls', file: apiVariant, env: { ATTR_LAYER: 'nolog' } },
@@ -221,6 +234,7 @@ async function main(): Promise<void> {
         { name: 'no middy INFO', file: apiVariant, env: { ...INFO, ATTR_LAYER: 'direct' } },
         ...EXTRA,
       ];
+      const specs = [floorSpec, ...(values['compare-only'] ? [] : layers), ...compared('cancel-deletion')];
       const warmup = 200;
       const per = warmup + iterations;
       const backends = await startBackends({
@@ -250,8 +264,7 @@ async function main(): Promise<void> {
       }
     }
     if (values.path !== 'api') {
-      const specs: Omit<InterleavedVariant, 'items'>[] = [
-        { name: 'floor', file: floorRem, env: {} },
+      const remLayers: Omit<InterleavedVariant, 'items'>[] = [
         { name: 'floor without SNS', file: floorRem, env: { NOTIFY_TOPIC_ARN: '' } },
         { name: 'full (middy) WARN', file: rem, env: {} },
         { name: 'full (middy) INFO', file: rem, env: INFO },
@@ -259,6 +272,11 @@ async function main(): Promise<void> {
         { name: 'no middy WARN', file: remVariant, env: {} },
         { name: 'no middy, no EMF', file: remVariant, env: { ATTR_OFF: 'emf' } },
         { name: 'no middy, no EMF, no SNS', file: remVariant, env: { ATTR_OFF: 'emf,sns' } },
+      ];
+      const specs = [
+        { name: 'floor', file: floorRem, env: {} },
+        ...(values['compare-only'] ? [] : remLayers),
+        ...compared('remediate-deletion'),
       ];
       const warmup = 100;
       const count = Math.round(iterations / 4);

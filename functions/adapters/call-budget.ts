@@ -1,29 +1,61 @@
 /**
- * The time budget of one CipherTrust Manager call (contract: every call has one), as one timer that
- * ends whatever is in flight when it runs out.
+ * The time budget of one CipherTrust Manager call (contract: every call has one), ending whatever is
+ * in flight when it runs out.
  *
  * Not an AbortSignal handed to undici: undici listens on a signal through `events.addAbortListener`
  * and takes the listener off again for every request, which was 11 us of each warm request's 0.3 ms
  * (BENCHMARKS.md "Misses"). The request in flight registers its own abort here instead
  * (`cm-http.ts`), and an AbortSignal is made only for the rare caller that needs one (the SDK's secret
  * read), on first use.
+ *
+ * Not a timer per call either: a `setTimeout` and its `clearTimeout` were another 5 us of each call.
+ * The budgets of a container share one timer, armed for the earliest end among them. Calls of the same
+ * length started one after another end in the order they started, so a warm container arms it again
+ * only when it fires, about once per budget length.
  */
+
+const running = new Set<CallBudget>();
+let armed: { readonly timer: NodeJS.Timeout; readonly at: number } | undefined;
+
+/** Makes sure the shared timer fires no later than `at` (ms on the `performance.now()` clock). */
+function armFor(at: number): void {
+  if (armed !== undefined && armed.at <= at) return;
+  if (armed !== undefined) clearTimeout(armed.timer);
+  const timer = setTimeout(expireDue, Math.max(0, Math.ceil(at - performance.now())));
+  // Like a request's own timeout, it must not keep a process alive that has nothing else to do.
+  timer.unref();
+  armed = { timer, at };
+}
+
+/** Ends every budget that has run out, then arms the timer for the earliest one left. */
+function expireDue(): void {
+  armed = undefined;
+  const now = performance.now();
+  let next = Number.POSITIVE_INFINITY;
+  for (const budget of running) {
+    if (budget.end <= now) budget.expire();
+    else next = Math.min(next, budget.end);
+  }
+  if (next !== Number.POSITIVE_INFINITY) armFor(next);
+}
+
 export class CallBudget {
-  #expired = false;
+  /** When it runs out, on the `performance.now()` clock. */
+  readonly end: number;
   #reason: Error | undefined;
   #inFlight: ((reason: Error) => void) | undefined;
   #controller: AbortController | undefined;
-  readonly #timer: NodeJS.Timeout;
 
   /** Starts the budget: it runs out `ms` from now (at once when `ms` is not positive). */
   constructor(ms: number) {
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, ms));
-    this.#timer.unref();
+    this.end = performance.now() + Math.max(0, ms);
+    running.add(this);
+    armFor(this.end);
   }
 
   /** True once the budget has run out. */
   get aborted(): boolean {
-    return this.#expired;
+    return this.#reason !== undefined;
   }
 
   /** Why it ended: a DOMException named `TimeoutError`, as `AbortSignal.timeout` gives; undefined before. */
@@ -35,7 +67,7 @@ export class CallBudget {
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
-      if (this.#expired) this.#controller.abort(this.#reason);
+      if (this.#reason !== undefined) this.#controller.abort(this.#reason);
     }
     return this.#controller.signal;
   }
@@ -49,15 +81,16 @@ export class CallBudget {
     if (abort !== undefined && this.#reason !== undefined) abort(this.#reason);
   }
 
-  /** Stops the timer: the call is over, its budget no longer matters. */
+  /** The call is over: its budget no longer ends anything. */
   done(): void {
-    clearTimeout(this.#timer);
+    running.delete(this);
     this.#inFlight = undefined;
   }
 
-  #expire(): void {
+  /** Runs the budget out now (the shared timer's job). */
+  expire(): void {
+    if (this.#reason !== undefined || !running.delete(this)) return;
     const reason = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
-    this.#expired = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
     const abort = this.#inFlight;

@@ -31,7 +31,7 @@ type KeyAnswer = KeyResponse | 'not-pending' | 'maybe-cancelled';
 
 /** CCKM ids are UUIDs: compared without regard to case. */
 function sameId(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
+  return a === b || a.toLowerCase() === b.toLowerCase();
 }
 
 /** The key record an action answered with, when it is one and about the key asked for. */

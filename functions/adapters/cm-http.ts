@@ -84,11 +84,11 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
 
 /** Parses a JSON body leniently: empty or unparsable is undefined, and `notJson` says which. */
 export function parseJsonBody(text: string): { readonly json: unknown; readonly notJson: boolean } {
-  if (text.trim() === '') return { json: undefined, notJson: false };
+  // Parsed first: a body that parses is the common case, and only a failure needs the blank check.
   try {
     return { json: JSON.parse(text), notJson: false };
   } catch {
-    return { json: undefined, notJson: true };
+    return { json: undefined, notJson: text.trim() !== '' };
   }
 }
 
@@ -249,7 +249,8 @@ class CmAnswerReader implements Dispatcher.DispatchHandler {
     const chunks = this.#chunks;
     const text =
       chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
-    this.resolve({ status: this.#status, headers: this.#headers, ...parseJsonBody(text) });
+    const { json, notJson } = parseJsonBody(text);
+    this.resolve({ status: this.#status, headers: this.#headers, json, notJson });
   }
 
   onResponseError(_controller: unknown, error: Error): void {
