@@ -201,6 +201,9 @@ function tooLarge(limit: number): UpstreamError {
  */
 class CmAnswerReader implements Dispatcher.DispatchHandler {
   #settled = false;
+  #controller: Dispatcher.DispatchController | undefined;
+  /** The budget ran out before undici started the request (it waited for a free connection). */
+  #abortedEarly: Error | undefined;
   #status = 0;
   #headers: CmResponse['headers'] = {};
   #chunks: Buffer[] = [];
@@ -211,10 +214,21 @@ class CmAnswerReader implements Dispatcher.DispatchHandler {
     private readonly limit: number,
     private readonly resolve: (response: CmResponse) => void,
     private readonly reject: (error: unknown) => void,
-  ) {}
+  ) {
+    // Watched from the dispatch on, not from the start: a request queued behind busy connections
+    // still ends with its budget, and is dropped unsent when its turn comes.
+    budget.watch((reason) => {
+      if (this.#controller) this.#controller.abort(reason);
+      else {
+        this.#abortedEarly = reason;
+        this.onResponseError(undefined, reason);
+      }
+    });
+  }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.budget.watch((reason) => controller.abort(reason));
+    this.#controller = controller;
+    if (this.#abortedEarly) controller.abort(this.#abortedEarly);
   }
 
   onResponseStart(
@@ -277,6 +291,10 @@ export function sendOnce(
   if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
   if (request.body !== undefined) headers['content-type'] = 'application/json';
   return new Promise((resolve, reject) => {
+    if (budget.reason !== undefined) {
+      reject(budget.reason); // spent already: nothing is sent
+      return;
+    }
     dispatcher.dispatch(
       {
         origin,

@@ -112,6 +112,41 @@ describe('sendOnce over a socket', () => {
     expect((error as DOMException).name).toBe('TimeoutError');
   });
 
+  it('ends a request still queued behind a busy connection with its budget, and never sends it', async () => {
+    let release: (() => void) | undefined;
+    routes.set('/api/v1/hold', (_req, res) => {
+      release = () => res.writeHead(200).end('{}');
+    });
+    routes.set('/api/v1/queued', (_req, res) => {
+      res.writeHead(200).end('{}');
+    });
+    const one = new Agent({ connections: 1 });
+    const holding = new CallBudget(10_000);
+    const held = sendOnce(
+      one,
+      origin,
+      prepareCmRequest({ method: 'GET', path: '/api/v1/hold' }),
+      undefined,
+      holding,
+    );
+    const queuedBudget = new CallBudget(100);
+    const queued = sendOnce(
+      one,
+      origin,
+      prepareCmRequest({ method: 'GET', path: '/api/v1/queued' }),
+      undefined,
+      queuedBudget,
+    );
+    const error = await queued.catch((e: unknown) => e);
+    expect((error as DOMException).name).toBe('TimeoutError');
+    release?.();
+    await expect(held).resolves.toMatchObject({ status: 200 });
+    holding.done();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen.some((r) => r.path === '/api/v1/queued')).toBe(false);
+    await one.close();
+  });
+
   it('does not send at all when the budget is already spent', async () => {
     routes.set('/api/v1/never', (_req, res) => {
       res.writeHead(200).end('{}');
