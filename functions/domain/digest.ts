@@ -98,7 +98,14 @@ export function buildDigest(input: DigestInput): DigestNotification | undefined 
   }
 }
 
-function rankItems(input: DigestInput): { item: Item; rank: number; order: number }[] {
+/** One item to show, with its place in the order; `show` clips its free text to a field limit. */
+interface Ranked {
+  readonly rank: number;
+  readonly order: number;
+  readonly show: (limit: number) => Item;
+}
+
+function rankItems(input: DigestInput): Ranked[] {
   const byKey = new Map<string, { record: OutcomeRecord; lastChance: boolean }>();
   const id = (r: OutcomeRecord, i: number) => r.key.arn ?? r.key.cckmId ?? `#${i}`;
   input.news.forEach((record, i) => {
@@ -108,7 +115,7 @@ function rankItems(input: DigestInput): { item: Item; rank: number; order: numbe
     const known = byKey.get(id(record, i + input.news.length));
     byKey.set(id(record, i + input.news.length), { record: known?.record ?? record, lastChance: true });
   });
-  const items: { item: Item; rank: number; order: number }[] = [];
+  const items: Ranked[] = [];
   for (const { record, lastChance } of byKey.values()) {
     const rank =
       record.outcome === 'failed'
@@ -119,32 +126,38 @@ function rankItems(input: DigestInput): { item: Item; rank: number; order: numbe
             ? RANK_LAST_CHANCE
             : RANK_OTHER;
     const order = Date.parse(record.deletionDate ?? '') || Number.MAX_SAFE_INTEGER;
-    items.push({ item: keyItem(record, lastChance), rank, order });
+    items.push({ rank, order, show: (limit) => keyItem(record, lastChance, limit) });
   }
   for (const spoke of input.silent) {
     items.push({
-      item: { type: 'silent-spoke', ...spoke },
       rank: RANK_SILENT,
       order: Date.parse(spoke.lastSeen),
+      show: () => ({
+        type: 'silent-spoke',
+        ...spoke,
+        account: clip(spoke.account, 32),
+        region: clip(spoke.region, 32),
+      }),
     });
   }
   // Within a rank the soonest deletion (or the longest silence) first; sort is stable for ties.
   return items.sort((a, b) => a.rank - b.rank || a.order - b.order);
 }
 
-function keyItem(record: OutcomeRecord, lastChance: boolean): KeyItem {
+function keyItem(record: OutcomeRecord, lastChance: boolean, limit: number): KeyItem {
+  const { key } = record;
   return {
     type: 'key',
     outcome: record.outcome,
     lastChance,
-    reason: record.reason,
-    deletionDate: record.deletionDate ?? null,
+    reason: clip(record.reason, limit),
+    deletionDate: clipOrNull(record.deletionDate, 64),
     key: {
-      cckmId: record.key.cckmId ?? null,
-      arn: record.key.arn ?? null,
-      aliases: record.key.aliases,
-      account: record.key.account ?? null,
-      region: record.key.region ?? null,
+      cckmId: clipOrNull(key.cckmId, 64),
+      arn: clipOrNull(key.arn, Math.max(limit, 64)),
+      aliases: key.aliases.slice(0, 3).map((a) => clip(a, Math.min(limit, 256))),
+      account: clipOrNull(key.account, 32),
+      region: clipOrNull(key.region, 32),
     },
   };
 }
@@ -152,7 +165,7 @@ function keyItem(record: OutcomeRecord, lastChance: boolean): KeyItem {
 function render(
   input: DigestInput,
   newCounts: OutcomeSummary,
-  shown: readonly { item: Item }[],
+  shown: readonly Ranked[],
   more: number,
   limit: number,
 ): string {
@@ -160,13 +173,13 @@ function render(
     {
       digest: 'sweep',
       eventId: clip(input.eventId, 128),
-      eventTime: input.eventTime === undefined ? null : clip(input.eventTime, 64),
+      eventTime: clipOrNull(input.eventTime, 64),
       mode: input.mode,
       counts: input.summary,
       newCounts,
       lastChance: input.lastChance.length,
       silentSpokes: input.silent.length,
-      items: shown.map(({ item }) => bounded(item, limit)),
+      items: shown.map((item) => item.show(limit)),
       more,
       ...(more > 0
         ? { moreNote: `${more} more in the log: the audit lines of event ${clip(input.eventId, 128)}` }
@@ -177,22 +190,8 @@ function render(
   );
 }
 
-function bounded(item: Item, limit: number): Item {
-  if (item.type === 'silent-spoke') {
-    return { ...item, account: clip(item.account, 32), region: clip(item.region, 32) };
-  }
-  return {
-    ...item,
-    reason: clip(item.reason, limit),
-    deletionDate: item.deletionDate === null ? null : clip(item.deletionDate, 64),
-    key: {
-      cckmId: item.key.cckmId === null ? null : clip(item.key.cckmId, 64),
-      arn: item.key.arn === null ? null : clip(item.key.arn, Math.max(limit, 64)),
-      aliases: item.key.aliases.slice(0, 3).map((a) => clip(a, Math.min(limit, 256))),
-      account: item.key.account === null ? null : clip(item.key.account, 32),
-      region: item.key.region === null ? null : clip(item.key.region, 32),
-    },
-  };
+function clipOrNull(text: string | undefined, max: number): string | null {
+  return text === undefined ? null : clip(text, max);
 }
 
 function clip(text: string, max: number): string {
