@@ -8,10 +8,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Heartbeat, Ledger, LedgerCallOptions, LedgerEntry } from '../domain/ledger.ts';
 import { LedgerError } from '../domain/ledger.ts';
-import { LEDGER_ATTRIBUTES as A, HEARTBEAT_PK, LEDGER_PARTITION_KEY as PK } from '../shared/ledger-schema.ts';
+import { HEARTBEAT_PK, LEDGER_PARTITION_KEY as PK } from '../shared/ledger-schema.ts';
 import { mapBounded } from '../shared/map-bounded.ts';
 import type { Item } from './ledger-items.ts';
-import { decisionKey, heartbeatItem, toEntry, toHeartbeat, toItem } from './ledger-items.ts';
+import { decisionKey, heartbeatItem, LAST_SEEN_MS, toEntry, toHeartbeat, toItem } from './ledger-items.ts';
 
 /**
  * The ledger over DynamoDB with the plain client: the items have a dozen flat attributes, so marshalling
@@ -185,8 +185,8 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
                 Item: item,
                 // Heartbeats may arrive out of order: an older one never replaces a newer one.
                 ConditionExpression: 'attribute_not_exists(#pk) OR #ms < :ms',
-                ExpressionAttributeNames: { '#pk': PK, '#ms': A.lastSeenMs },
-                ExpressionAttributeValues: { ':ms': item[A.lastSeenMs]! },
+                ExpressionAttributeNames: { '#pk': PK, '#ms': LAST_SEEN_MS },
+                ExpressionAttributeValues: { ':ms': item[LAST_SEEN_MS]! },
               }),
               { abortSignal },
             ),
@@ -215,7 +215,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
                 KeyConditionExpression: '#pk = :pk',
                 // TTL deletes lazily: older items may still be there.
                 FilterExpression: '#ms >= :since',
-                ExpressionAttributeNames: { '#pk': PK, '#ms': A.lastSeenMs },
+                ExpressionAttributeNames: { '#pk': PK, '#ms': LAST_SEEN_MS },
                 ExpressionAttributeValues: { ':pk': { S: HEARTBEAT_PK }, ':since': { N: String(sinceMs) } },
                 ...(start ? { ExclusiveStartKey: start } : {}),
               }),
