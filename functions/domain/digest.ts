@@ -106,14 +106,12 @@ interface Ranked {
 }
 
 function rankItems(input: DigestInput): Ranked[] {
+  // A key that is news and due its last-chance line too is one item, with the news record.
   const byKey = new Map<string, { record: OutcomeRecord; lastChance: boolean }>();
-  const id = (r: OutcomeRecord, i: number) => r.key.arn ?? r.key.cckmId ?? `#${i}`;
-  input.news.forEach((record, i) => {
-    byKey.set(id(record, i), { record, lastChance: false });
-  });
-  input.lastChance.forEach((record, i) => {
-    const known = byKey.get(id(record, i + input.news.length));
-    byKey.set(id(record, i + input.news.length), { record: known?.record ?? record, lastChance: true });
+  [...input.news, ...input.lastChance].forEach((record, i) => {
+    const id = record.key.arn ?? record.key.cckmId ?? `#${i}`;
+    if (i < input.news.length) byKey.set(id, { record, lastChance: false });
+    else byKey.set(id, { record: byKey.get(id)?.record ?? record, lastChance: true });
   });
   const items: Ranked[] = [];
   for (const { record, lastChance } of byKey.values()) {
