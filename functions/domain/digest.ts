@@ -220,16 +220,14 @@ export function digestSubject(
 ): string {
   const prefix = `CCKM Deletion Guard sweep${mode === 'detect' ? ' (detect mode)' : ''}: `;
   const cancelled = (newCounts.cancelled ?? 0) + (newCounts['cancelled-and-enabled'] ?? 0);
-  const parts: string[] = [];
-  const failed = newCounts.failed ?? 0;
-  if (failed > 0) parts.push(`${failed} failed`);
-  if (cancelled > 0) parts.push(`${cancelled} cancelled`);
-  if (lastChance > 0) parts.push(`${lastChance} last-chance`);
-  if (silent > 0) parts.push(`${silent} silent spoke${silent === 1 ? '' : 's'}`);
-  for (const outcome of OTHER_OUTCOMES) {
-    const n = newCounts[outcome] ?? 0;
-    if (n > 0) parts.push(`${n} ${outcome}`);
-  }
+  const counted: [number, string][] = [
+    [newCounts.failed ?? 0, 'failed'],
+    [cancelled, 'cancelled'],
+    [lastChance, 'last-chance'],
+    [silent, silent === 1 ? 'silent spoke' : 'silent spokes'],
+    ...OTHER_OUTCOMES.map((outcome): [number, string] => [newCounts[outcome] ?? 0, outcome]),
+  ];
+  const parts = counted.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
   let text = prefix + parts.join(', ');
   while (text.length > MAX_SUBJECT_LENGTH && parts.length > 1) {
     parts.pop();
