@@ -64,13 +64,13 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
   async function send<T>(
     operation: LedgerError['operation'],
     name: string,
-    call: (abortSignal: AbortSignal) => Promise<T>,
+    call: (sendOptions: { abortSignal: AbortSignal }) => Promise<T>,
     opts: LedgerCallOptions | undefined,
   ): Promise<T> {
     const left = opts?.deadline === undefined ? callTimeoutMs : opts.deadline - now();
     if (left <= 0) throw new LedgerError(operation, `${name}: the time budget is spent`);
     try {
-      return await call(AbortSignal.timeout(Math.min(left, callTimeoutMs)));
+      return await call({ abortSignal: AbortSignal.timeout(Math.min(left, callTimeoutMs)) });
     } catch (error) {
       if (error instanceof LedgerError || error instanceof ConditionalCheckFailedException) throw error;
       const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -120,7 +120,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
         const out = await send(
           'read',
           'BatchGetItem',
-          (abortSignal) => client.send(new BatchGetItemCommand({ RequestItems: request }), { abortSignal }),
+          (sendOptions) => client.send(new BatchGetItemCommand({ RequestItems: request }), sendOptions),
           opts,
         );
         found.push(...(out.Responses?.[tableName] ?? []));
@@ -140,10 +140,8 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
         const out = await send(
           'write',
           'BatchWriteItem',
-          (abortSignal) =>
-            client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }), {
-              abortSignal,
-            }),
+          (sendOptions) =>
+            client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }), sendOptions),
           opts,
         );
         return out.UnprocessedItems?.[tableName] ?? [];
@@ -181,7 +179,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
         await send(
           'heartbeat',
           'PutItem',
-          (abortSignal) =>
+          (sendOptions) =>
             client.send(
               new PutItemCommand({
                 TableName: tableName,
@@ -191,7 +189,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
                 ExpressionAttributeNames: { '#pk': PK, '#ms': LAST_SEEN_MS },
                 ExpressionAttributeValues: { ':ms': item[LAST_SEEN_MS]! },
               }),
-              { abortSignal },
+              sendOptions,
             ),
           opts,
         );
@@ -211,7 +209,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
         const out = await send(
           'read',
           'Query',
-          (abortSignal) =>
+          (sendOptions) =>
             client.send(
               new QueryCommand({
                 TableName: tableName,
@@ -220,9 +218,9 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
                 FilterExpression: '#ms >= :since',
                 ExpressionAttributeNames: { '#pk': PK, '#ms': LAST_SEEN_MS },
                 ExpressionAttributeValues: { ':pk': { S: HEARTBEAT_PK }, ':since': { N: String(sinceMs) } },
-                ...(start ? { ExclusiveStartKey: start } : {}),
+                ExclusiveStartKey: start,
               }),
-              { abortSignal },
+              sendOptions,
             ),
           opts,
         );
