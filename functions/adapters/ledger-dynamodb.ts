@@ -8,10 +8,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Heartbeat, Ledger, LedgerCallOptions, LedgerEntry } from '../domain/ledger.ts';
 import { LedgerError } from '../domain/ledger.ts';
-import { LEDGER_ATTRIBUTES as A, HEARTBEAT_PK, LEDGER_PARTITION_KEY as PK } from '../shared/ledger-schema.ts';
+import { HEARTBEAT_PK, LEDGER_PARTITION_KEY as PK } from '../shared/ledger-schema.ts';
 import { mapBounded } from '../shared/map-bounded.ts';
 import type { Item } from './ledger-items.ts';
-import { decisionKey, heartbeatItem, toEntry, toHeartbeat, toItem } from './ledger-items.ts';
+import { decisionKey, heartbeatItem, LAST_SEEN_MS, toEntry, toHeartbeat, toItem } from './ledger-items.ts';
 
 /**
  * The ledger over DynamoDB with the plain client: the items have a dozen flat attributes, so marshalling
@@ -46,12 +46,17 @@ export interface DynamoLedgerOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-const DEFAULTS = { maxAttempts: 5, baseDelayMs: 50, callTimeoutMs: 3000, concurrency: 4, maxPages: 20 };
-
 /** Creates the DynamoDB ledger. */
 export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
-  const { client, tableName } = options;
-  const cfg = { ...DEFAULTS, ...definedOnly(options) };
+  const {
+    client,
+    tableName,
+    maxAttempts = 5,
+    baseDelayMs = 50,
+    callTimeoutMs = 3000,
+    concurrency = 4,
+    maxPages = 20,
+  } = options;
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
@@ -59,13 +64,13 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
   async function send<T>(
     operation: LedgerError['operation'],
     name: string,
-    call: (abortSignal: AbortSignal) => Promise<T>,
+    call: (sendOptions: { abortSignal: AbortSignal }) => Promise<T>,
     opts: LedgerCallOptions | undefined,
   ): Promise<T> {
-    const left = opts?.deadline === undefined ? cfg.callTimeoutMs : opts.deadline - now();
+    const left = opts?.deadline === undefined ? callTimeoutMs : opts.deadline - now();
     if (left <= 0) throw new LedgerError(operation, `${name}: the time budget is spent`);
     try {
-      return await call(AbortSignal.timeout(Math.min(left, cfg.callTimeoutMs)));
+      return await call({ abortSignal: AbortSignal.timeout(Math.min(left, callTimeoutMs)) });
     } catch (error) {
       if (error instanceof LedgerError || error instanceof ConditionalCheckFailedException) throw error;
       const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -73,18 +78,10 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     }
   }
 
-  /** Waits before retry `attempt` (1-based), unless the deadline would pass first. */
-  async function backoff(operation: LedgerError['operation'], attempt: number, opts?: LedgerCallOptions) {
-    const delay = cfg.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
-    if (opts?.deadline !== undefined && now() + delay >= opts.deadline) {
-      throw new LedgerError(operation, 'unprocessed ledger work left when the time budget ran out');
-    }
-    await sleep(delay);
-  }
-
   /**
    * Calls `call` with the work DynamoDB has not processed yet (all of it first) until none is left,
-   * backing off between calls; more than maxAttempts calls fail the operation.
+   * backing off between calls (doubling, with jitter) unless the deadline would pass first; more than
+   * maxAttempts calls fail the operation.
    */
   async function untilProcessed<T>(
     operation: 'read' | 'write',
@@ -95,13 +92,19 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
   ): Promise<void> {
     let pending = work;
     for (let attempt = 1; pending.length > 0; attempt++) {
-      if (attempt > cfg.maxAttempts) {
+      if (attempt > maxAttempts) {
         throw new LedgerError(
           operation,
-          `${pending.length} ${what} still unprocessed after ${cfg.maxAttempts} calls`,
+          `${pending.length} ${what} still unprocessed after ${maxAttempts} calls`,
         );
       }
-      if (attempt > 1) await backoff(operation, attempt - 1, opts);
+      if (attempt > 1) {
+        const delay = baseDelayMs * 2 ** (attempt - 2) * (0.5 + Math.random() / 2);
+        if (opts?.deadline !== undefined && now() + delay >= opts.deadline) {
+          throw new LedgerError(operation, 'unprocessed ledger work left when the time budget ran out');
+        }
+        await sleep(delay);
+      }
       pending = await call(pending);
     }
   }
@@ -117,7 +120,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
         const out = await send(
           'read',
           'BatchGetItem',
-          (abortSignal) => client.send(new BatchGetItemCommand({ RequestItems: request }), { abortSignal }),
+          (sendOptions) => client.send(new BatchGetItemCommand({ RequestItems: request }), sendOptions),
           opts,
         );
         found.push(...(out.Responses?.[tableName] ?? []));
@@ -137,10 +140,8 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
         const out = await send(
           'write',
           'BatchWriteItem',
-          (abortSignal) =>
-            client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }), {
-              abortSignal,
-            }),
+          (sendOptions) =>
+            client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }), sendOptions),
           opts,
         );
         return out.UnprocessedItems?.[tableName] ?? [];
@@ -154,7 +155,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
       // BatchGetItem refuses a request naming one key twice.
       const unique = [...new Set(arns)];
       const batches = chunk(unique, READ_BATCH).map((b) => b.map(decisionKey));
-      const results = await mapBounded(batches, cfg.concurrency, (keys) => readBatch(keys, opts));
+      const results = await mapBounded(batches, concurrency, (keys) => readBatch(keys, opts));
       const entries = new Map<string, LedgerEntry>();
       for (const item of results.flat()) {
         const entry = toEntry(item);
@@ -169,7 +170,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
       const byArn = new Map<string, WriteRequest>();
       for (const entry of entries) byArn.set(entry.arn, { PutRequest: { Item: toItem(entry) } });
       const batches = chunk([...byArn.values()], WRITE_BATCH);
-      await mapBounded(batches, cfg.concurrency, (batch) => writeBatch(batch, opts));
+      await mapBounded(batches, concurrency, (batch) => writeBatch(batch, opts));
     },
 
     async recordHeartbeat(heartbeat, opts) {
@@ -178,17 +179,17 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
         await send(
           'heartbeat',
           'PutItem',
-          (abortSignal) =>
+          (sendOptions) =>
             client.send(
               new PutItemCommand({
                 TableName: tableName,
                 Item: item,
                 // Heartbeats may arrive out of order: an older one never replaces a newer one.
                 ConditionExpression: 'attribute_not_exists(#pk) OR #ms < :ms',
-                ExpressionAttributeNames: { '#pk': PK, '#ms': A.lastSeenMs },
-                ExpressionAttributeValues: { ':ms': item[A.lastSeenMs]! },
+                ExpressionAttributeNames: { '#pk': PK, '#ms': LAST_SEEN_MS },
+                ExpressionAttributeValues: { ':ms': item[LAST_SEEN_MS]! },
               }),
-              { abortSignal },
+              sendOptions,
             ),
           opts,
         );
@@ -202,24 +203,24 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
       const heartbeats: Heartbeat[] = [];
       let start: Item | undefined;
       for (let page = 1; ; page++) {
-        if (page > cfg.maxPages) {
-          throw new LedgerError('read', `more than ${cfg.maxPages} pages of heartbeats`);
+        if (page > maxPages) {
+          throw new LedgerError('read', `more than ${maxPages} pages of heartbeats`);
         }
         const out = await send(
           'read',
           'Query',
-          (abortSignal) =>
+          (sendOptions) =>
             client.send(
               new QueryCommand({
                 TableName: tableName,
                 KeyConditionExpression: '#pk = :pk',
                 // TTL deletes lazily: older items may still be there.
                 FilterExpression: '#ms >= :since',
-                ExpressionAttributeNames: { '#pk': PK, '#ms': A.lastSeenMs },
+                ExpressionAttributeNames: { '#pk': PK, '#ms': LAST_SEEN_MS },
                 ExpressionAttributeValues: { ':pk': { S: HEARTBEAT_PK }, ':since': { N: String(sinceMs) } },
-                ...(start ? { ExclusiveStartKey: start } : {}),
+                ExclusiveStartKey: start,
               }),
-              { abortSignal },
+              sendOptions,
             ),
           opts,
         );
@@ -238,8 +239,4 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

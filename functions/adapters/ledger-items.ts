@@ -2,7 +2,6 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Heartbeat, LedgerEntry } from '../domain/ledger.ts';
 import { decisionExpiry, heartbeatExpiry, LedgerError } from '../domain/ledger.ts';
 import {
-  LEDGER_ATTRIBUTES as A,
   DECISION_SK,
   decisionPk,
   HEARTBEAT_PK,
@@ -23,6 +22,13 @@ import { ACCOUNT_ID_PATTERN, REGION_NAME_PATTERN } from '../shared/settings.ts';
 
 const OUTCOME_SET: ReadonlySet<string> = new Set(OUTCOMES);
 
+/**
+ * The heartbeat's time in epoch ms, the attribute the adapter's condition and filter compare. The other
+ * attributes are named as the entry's fields, plus `type` (`decision` or `heartbeat`, for a person
+ * reading the table) and the heartbeat's ISO 8601 `lastSeen`.
+ */
+export const LAST_SEEN_MS = 'lastSeenMs';
+
 /** A DynamoDB item in the low-level client's attribute-value form. */
 export type Item = Record<string, AttributeValue>;
 
@@ -41,44 +47,44 @@ export function toItem(entry: LedgerEntry): Item {
   }
   const item: Item = {
     ...decisionKey(entry.arn),
-    [A.type]: { S: 'decision' },
-    [A.arn]: { S: entry.arn },
-    [A.deletionDate]: { S: entry.deletionDate },
-    [A.decision]: { S: entry.decision },
-    [A.reason]: { S: entry.reason.slice(0, 500) },
-    [A.source]: { S: entry.source },
-    [A.eventId]: { S: entry.eventId },
-    [A.decidedAt]: { S: entry.decidedAt },
-    [A.notified]: { L: entry.notified.map((o) => ({ S: o })) },
+    type: { S: 'decision' },
+    arn: { S: entry.arn },
+    deletionDate: { S: entry.deletionDate },
+    decision: { S: entry.decision },
+    reason: { S: entry.reason.slice(0, 500) },
+    source: { S: entry.source },
+    eventId: { S: entry.eventId },
+    decidedAt: { S: entry.decidedAt },
+    notified: { L: entry.notified.map((o) => ({ S: o })) },
     [TTL]: { N: String(decisionExpiry(entry.deletionDate)) },
   };
-  if (entry.actor !== undefined) item[A.actor] = { S: entry.actor };
-  if (entry.lastChanceAt !== undefined) item[A.lastChanceAt] = { S: entry.lastChanceAt };
+  if (entry.actor !== undefined) item.actor = { S: entry.actor };
+  if (entry.lastChanceAt !== undefined) item.lastChanceAt = { S: entry.lastChanceAt };
   return item;
 }
 
 /** The ledger entry an item holds, or `undefined` when it is not a readable decision item. */
 export function toEntry(item: Item): LedgerEntry | undefined {
   const s = (name: string) => item[name]?.S;
-  const arn = s(A.arn);
-  const deletionDate = s(A.deletionDate);
-  const decision = s(A.decision);
-  const source = s(A.source);
-  const eventId = s(A.eventId);
-  const decidedAt = s(A.decidedAt);
+  const arn = s('arn');
+  const deletionDate = s('deletionDate');
+  const decision = s('decision');
+  const source = s('source');
+  const eventId = s('eventId');
+  const decidedAt = s('decidedAt');
   if (!arn || !deletionDate || !decision || !OUTCOME_SET.has(decision) || !eventId || !decidedAt)
     return undefined;
   if (source !== 'event' && source !== 'sweep') return undefined;
-  const notified = (item[A.notified]?.L ?? [])
+  const notified = (item.notified?.L ?? [])
     .map((v) => v.S)
     .filter((o): o is Outcome => o !== undefined && OUTCOME_SET.has(o));
-  const actor = s(A.actor);
-  const lastChanceAt = s(A.lastChanceAt);
+  const actor = s('actor');
+  const lastChanceAt = s('lastChanceAt');
   return {
     arn,
     deletionDate,
     decision: decision as Outcome,
-    reason: s(A.reason) ?? '',
+    reason: s('reason') ?? '',
     source,
     eventId,
     ...(actor === undefined ? {} : { actor }),
@@ -101,19 +107,19 @@ export function heartbeatItem(heartbeat: Heartbeat): Item {
   return {
     [PK]: { S: HEARTBEAT_PK },
     [SK]: { S: heartbeatSk(heartbeat.account, heartbeat.region) },
-    [A.type]: { S: 'heartbeat' },
-    [A.account]: { S: heartbeat.account },
-    [A.region]: { S: heartbeat.region },
-    [A.lastSeen]: { S: new Date(ms).toISOString() },
-    [A.lastSeenMs]: { N: String(ms) },
+    type: { S: 'heartbeat' },
+    account: { S: heartbeat.account },
+    region: { S: heartbeat.region },
+    lastSeen: { S: new Date(ms).toISOString() },
+    [LAST_SEEN_MS]: { N: String(ms) },
     [TTL]: { N: String(expires) },
   };
 }
 
 /** The heartbeat an item holds, or `undefined` when a field is missing. */
 export function toHeartbeat(item: Item): Heartbeat | undefined {
-  const account = item[A.account]?.S;
-  const region = item[A.region]?.S;
-  const time = item[A.lastSeen]?.S;
+  const account = item.account?.S;
+  const region = item.region?.S;
+  const time = item.lastSeen?.S;
   return account && region && time ? { account, region, time } : undefined;
 }

@@ -68,14 +68,9 @@ export function createRedactor(values: readonly (string | undefined)[]): Redacto
       }
       if (any) {
         let result = '';
-        for (let i = 0; i < out.length; ) {
-          if (covered[i]) {
-            result += REDACTED;
-            while (i < out.length && covered[i]) i++;
-          } else {
-            result += out[i];
-            i++;
-          }
+        for (let i = 0; i < out.length; i++) {
+          if (!covered[i]) result += out[i];
+          else if (!covered[i - 1]) result += REDACTED;
         }
         out = result;
       }

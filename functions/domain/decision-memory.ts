@@ -23,11 +23,7 @@ export async function rememberEvent(
   notified: boolean,
 ): Promise<void> {
   if (!ports.ledger || NOT_REMEMBERED.has(record.outcome) || !record.key.arn) return;
-  const deletionDate = scheduleDate({
-    deletionDate: record.deletionDate,
-    eventTime: record.eventTime,
-    pendingWindowInDays: record.pendingWindowInDays,
-  });
+  const deletionDate = scheduleDate(record);
   if (deletionDate === undefined) return;
   const entry = nextEntry({
     previous: undefined,

@@ -98,17 +98,22 @@ export function buildDigest(input: DigestInput): DigestNotification | undefined 
   }
 }
 
-function rankItems(input: DigestInput): { item: Item; rank: number; order: number }[] {
+/** One item to show, with its place in the order; `show` clips its free text to a field limit. */
+interface Ranked {
+  readonly rank: number;
+  readonly order: number;
+  readonly show: (limit: number) => Item;
+}
+
+function rankItems(input: DigestInput): Ranked[] {
+  // A key that is news and due its last-chance line too is one item, with the news record.
   const byKey = new Map<string, { record: OutcomeRecord; lastChance: boolean }>();
-  const id = (r: OutcomeRecord, i: number) => r.key.arn ?? r.key.cckmId ?? `#${i}`;
-  input.news.forEach((record, i) => {
-    byKey.set(id(record, i), { record, lastChance: false });
+  [...input.news, ...input.lastChance].forEach((record, i) => {
+    const id = record.key.arn ?? record.key.cckmId ?? `#${i}`;
+    if (i < input.news.length) byKey.set(id, { record, lastChance: false });
+    else byKey.set(id, { record: byKey.get(id)?.record ?? record, lastChance: true });
   });
-  input.lastChance.forEach((record, i) => {
-    const known = byKey.get(id(record, i + input.news.length));
-    byKey.set(id(record, i + input.news.length), { record: known?.record ?? record, lastChance: true });
-  });
-  const items: { item: Item; rank: number; order: number }[] = [];
+  const items: Ranked[] = [];
   for (const { record, lastChance } of byKey.values()) {
     const rank =
       record.outcome === 'failed'
@@ -119,32 +124,38 @@ function rankItems(input: DigestInput): { item: Item; rank: number; order: numbe
             ? RANK_LAST_CHANCE
             : RANK_OTHER;
     const order = Date.parse(record.deletionDate ?? '') || Number.MAX_SAFE_INTEGER;
-    items.push({ item: keyItem(record, lastChance), rank, order });
+    items.push({ rank, order, show: (limit) => keyItem(record, lastChance, limit) });
   }
   for (const spoke of input.silent) {
     items.push({
-      item: { type: 'silent-spoke', ...spoke },
       rank: RANK_SILENT,
       order: Date.parse(spoke.lastSeen),
+      show: () => ({
+        type: 'silent-spoke',
+        ...spoke,
+        account: clip(spoke.account, 32),
+        region: clip(spoke.region, 32),
+      }),
     });
   }
   // Within a rank the soonest deletion (or the longest silence) first; sort is stable for ties.
   return items.sort((a, b) => a.rank - b.rank || a.order - b.order);
 }
 
-function keyItem(record: OutcomeRecord, lastChance: boolean): KeyItem {
+function keyItem(record: OutcomeRecord, lastChance: boolean, limit: number): KeyItem {
+  const { key } = record;
   return {
     type: 'key',
     outcome: record.outcome,
     lastChance,
-    reason: record.reason,
-    deletionDate: record.deletionDate ?? null,
+    reason: clip(record.reason, limit),
+    deletionDate: clipOrNull(record.deletionDate, 64),
     key: {
-      cckmId: record.key.cckmId ?? null,
-      arn: record.key.arn ?? null,
-      aliases: record.key.aliases,
-      account: record.key.account ?? null,
-      region: record.key.region ?? null,
+      cckmId: clipOrNull(key.cckmId, 64),
+      arn: clipOrNull(key.arn, Math.max(limit, 64)),
+      aliases: key.aliases.slice(0, 3).map((a) => clip(a, Math.min(limit, 256))),
+      account: clipOrNull(key.account, 32),
+      region: clipOrNull(key.region, 32),
     },
   };
 }
@@ -152,7 +163,7 @@ function keyItem(record: OutcomeRecord, lastChance: boolean): KeyItem {
 function render(
   input: DigestInput,
   newCounts: OutcomeSummary,
-  shown: readonly { item: Item }[],
+  shown: readonly Ranked[],
   more: number,
   limit: number,
 ): string {
@@ -160,13 +171,13 @@ function render(
     {
       digest: 'sweep',
       eventId: clip(input.eventId, 128),
-      eventTime: input.eventTime === undefined ? null : clip(input.eventTime, 64),
+      eventTime: clipOrNull(input.eventTime, 64),
       mode: input.mode,
       counts: input.summary,
       newCounts,
       lastChance: input.lastChance.length,
       silentSpokes: input.silent.length,
-      items: shown.map(({ item }) => bounded(item, limit)),
+      items: shown.map((item) => item.show(limit)),
       more,
       ...(more > 0
         ? { moreNote: `${more} more in the log: the audit lines of event ${clip(input.eventId, 128)}` }
@@ -177,22 +188,8 @@ function render(
   );
 }
 
-function bounded(item: Item, limit: number): Item {
-  if (item.type === 'silent-spoke') {
-    return { ...item, account: clip(item.account, 32), region: clip(item.region, 32) };
-  }
-  return {
-    ...item,
-    reason: clip(item.reason, limit),
-    deletionDate: item.deletionDate === null ? null : clip(item.deletionDate, 64),
-    key: {
-      cckmId: item.key.cckmId === null ? null : clip(item.key.cckmId, 64),
-      arn: item.key.arn === null ? null : clip(item.key.arn, Math.max(limit, 64)),
-      aliases: item.key.aliases.slice(0, 3).map((a) => clip(a, Math.min(limit, 256))),
-      account: item.key.account === null ? null : clip(item.key.account, 32),
-      region: item.key.region === null ? null : clip(item.key.region, 32),
-    },
-  };
+function clipOrNull(text: string | undefined, max: number): string | null {
+  return text === undefined ? null : clip(text, max);
 }
 
 function clip(text: string, max: number): string {
@@ -223,16 +220,14 @@ export function digestSubject(
 ): string {
   const prefix = `CCKM Deletion Guard sweep${mode === 'detect' ? ' (detect mode)' : ''}: `;
   const cancelled = (newCounts.cancelled ?? 0) + (newCounts['cancelled-and-enabled'] ?? 0);
-  const parts: string[] = [];
-  const failed = newCounts.failed ?? 0;
-  if (failed > 0) parts.push(`${failed} failed`);
-  if (cancelled > 0) parts.push(`${cancelled} cancelled`);
-  if (lastChance > 0) parts.push(`${lastChance} last-chance`);
-  if (silent > 0) parts.push(`${silent} silent spoke${silent === 1 ? '' : 's'}`);
-  for (const outcome of OTHER_OUTCOMES) {
-    const n = newCounts[outcome] ?? 0;
-    if (n > 0) parts.push(`${n} ${outcome}`);
-  }
+  const counted: [number, string][] = [
+    [newCounts.failed ?? 0, 'failed'],
+    [cancelled, 'cancelled'],
+    [lastChance, 'last-chance'],
+    [silent, silent === 1 ? 'silent spoke' : 'silent spokes'],
+    ...OTHER_OUTCOMES.map((outcome): [number, string] => [newCounts[outcome] ?? 0, outcome]),
+  ];
+  const parts = counted.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
   let text = prefix + parts.join(', ');
   while (text.length > MAX_SUBJECT_LENGTH && parts.length > 1) {
     parts.pop();

@@ -17,7 +17,8 @@ export async function recordHeartbeat(
   event: HeartbeatEvent,
   ports: RemediationPorts,
 ): Promise<string | undefined> {
-  const where = { eventId: event.eventId, account: event.account, region: event.region, time: event.time };
+  const heartbeat = { account: event.account, region: event.region, time: event.time };
+  const where = { eventId: event.eventId, ...heartbeat };
   const outside = outOfScopeReason(ports.scope ?? EVERYWHERE, event.account, event.region);
   if (outside !== undefined) {
     ports.progress('heartbeat outside scope', { ...where, reason: outside });
@@ -28,10 +29,7 @@ export async function recordHeartbeat(
     return 'heartbeat not recorded: no ledger (LEDGER_TABLE) configured';
   }
   try {
-    await ports.ledger.recordHeartbeat(
-      { account: event.account, region: event.region, time: event.time },
-      { deadline: ports.deadline },
-    );
+    await ports.ledger.recordHeartbeat(heartbeat, { deadline: ports.deadline });
   } catch (error) {
     const reason = failureReason('recording the heartbeat failed', error);
     ledgerFailed(ports, 'heartbeat not recorded', error, where);

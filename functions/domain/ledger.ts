@@ -30,13 +30,7 @@ export const ONCE_PER_SCHEDULE: ReadonlySet<Outcome> = new Set([
   'not-managed',
 ]);
 /** Outcomes after which the key is still pending deletion (a last-chance line may be due). */
-const LEAVES_KEY_PENDING: ReadonlySet<Outcome> = new Set([
-  'allowed',
-  'exempt',
-  'detected',
-  'not-managed',
-  'failed',
-]);
+const LEAVES_KEY_PENDING: ReadonlySet<Outcome> = new Set([...ONCE_PER_SCHEDULE, 'failed']);
 
 /** What the ledger remembers about one key's current deletion schedule. */
 export interface LedgerEntry {
@@ -137,9 +131,8 @@ export function scheduleDate(input: {
 
 /** True when two deletion dates (ISO 8601) are less than 24 hours apart, so one schedule. */
 export function sameSchedule(a: string | undefined, b: string | undefined): boolean {
-  const x = a === undefined ? Number.NaN : Date.parse(a);
-  const y = b === undefined ? Number.NaN : Date.parse(b);
-  return Number.isFinite(x) && Number.isFinite(y) && Math.abs(x - y) < SAME_SCHEDULE_MS;
+  // A missing or unreadable date parses to NaN, which is less than nothing: never the same schedule.
+  return Math.abs(Date.parse(a ?? '') - Date.parse(b ?? '')) < SAME_SCHEDULE_MS;
 }
 
 /**
@@ -153,18 +146,19 @@ export function currentEntry(
   nowMs: number,
 ): LedgerEntry | undefined {
   if (!entry) return undefined;
-  if (deletionDate !== undefined && parseDeletionDate(deletionDate) !== undefined) {
-    return sameSchedule(entry.deletionDate, parseDeletionDate(deletionDate)) ? entry : undefined;
-  }
-  const end = Date.parse(entry.deletionDate);
-  return Number.isFinite(end) && nowMs < end ? entry : undefined;
+  const current = parseDeletionDate(deletionDate);
+  if (current !== undefined) return sameSchedule(entry.deletionDate, current) ? entry : undefined;
+  return beforeDeletion(entry, nowMs) ? entry : undefined;
 }
 
 /** True when an earlier `allowed` of this schedule still stands: until that schedule's deletion date. */
 export function allowedStillHonoured(entry: LedgerEntry | undefined, nowMs: number): boolean {
-  if (entry?.decision !== 'allowed') return false;
-  const end = Date.parse(entry.deletionDate);
-  return Number.isFinite(end) && nowMs < end;
+  return entry?.decision === 'allowed' && beforeDeletion(entry, nowMs);
+}
+
+/** True when the entry's deletion date is still to come (never for an unreadable date, which parses to NaN). */
+function beforeDeletion(entry: LedgerEntry, nowMs: number): boolean {
+  return nowMs < Date.parse(entry.deletionDate);
 }
 
 /** True when this outcome was already notified for the entry's schedule and is notified once only. */
@@ -183,9 +177,8 @@ export function lastChanceDue(input: {
   readonly nowMs: number;
 }): boolean {
   if (!LEAVES_KEY_PENDING.has(input.outcome) || input.entry?.lastChanceAt !== undefined) return false;
-  const end = input.deletionDate === undefined ? Number.NaN : Date.parse(input.deletionDate);
-  if (!Number.isFinite(end)) return false;
-  const left = end - input.nowMs;
+  // A missing or unreadable date leaves NaN, which fails both comparisons.
+  const left = Date.parse(input.deletionDate ?? '') - input.nowMs;
   return left > 0 && left < LAST_CHANCE_MS;
 }
 
@@ -213,26 +206,21 @@ export function nextEntry(input: {
   const notified = new Set<Outcome>(kept?.notified ?? []);
   if (input.notified) notified.add(input.outcome);
   const lastChanceAt = kept?.lastChanceAt ?? (input.lastChanceSent ? now : undefined);
-  if (
-    kept &&
-    kept.decision === input.outcome &&
-    notified.size === kept.notified.length &&
-    lastChanceAt === kept.lastChanceAt
-  ) {
+  // A repeated decision keeps the event, actor and time that first made it: that is the history.
+  const first = kept?.decision === input.outcome ? kept : undefined;
+  if (first && notified.size === first.notified.length && lastChanceAt === first.lastChanceAt) {
     return undefined;
   }
-  const sameDecision = kept?.decision === input.outcome;
-  const actor = sameDecision ? kept?.actor : input.actor;
+  const actor = first ? first.actor : input.actor;
   return {
     arn: input.arn,
     deletionDate: kept?.deletionDate ?? input.deletionDate,
     decision: input.outcome,
-    // A repeated decision keeps the event, actor and time that first made it: that is the history.
-    reason: sameDecision && kept ? kept.reason : input.reason.slice(0, 500),
-    source: sameDecision && kept ? kept.source : input.source,
-    eventId: sameDecision && kept ? kept.eventId : input.eventId,
+    reason: first?.reason ?? input.reason.slice(0, 500),
+    source: first?.source ?? input.source,
+    eventId: first?.eventId ?? input.eventId,
     ...(actor === undefined ? {} : { actor }),
-    decidedAt: sameDecision && kept ? kept.decidedAt : now,
+    decidedAt: first?.decidedAt ?? now,
     notified: [...notified],
     ...(lastChanceAt === undefined ? {} : { lastChanceAt }),
   };
@@ -240,16 +228,19 @@ export function nextEntry(input: {
 
 /** Epoch seconds at which DynamoDB may drop a decision entry: a week after its deletion date. */
 export function decisionExpiry(deletionDate: string): number {
-  const end = Date.parse(deletionDate);
-  if (!Number.isFinite(end)) throw new LedgerError('write', 'a ledger entry needs a readable deletion date');
-  return Math.ceil((end + RETENTION_MS) / 1000);
+  return expiry(deletionDate, 'write', 'a ledger entry needs a readable deletion date');
 }
 
 /** Epoch seconds at which DynamoDB may drop a heartbeat: a week after it was seen. */
 export function heartbeatExpiry(time: string): number {
-  const seen = Date.parse(time);
-  if (!Number.isFinite(seen)) throw new LedgerError('heartbeat', 'a heartbeat needs a readable time');
-  return Math.ceil((seen + RETENTION_MS) / 1000);
+  return expiry(time, 'heartbeat', 'a heartbeat needs a readable time');
+}
+
+/** Epoch seconds a retention after `time`; throws a LedgerError with `message` for an unreadable time. */
+function expiry(time: string, operation: LedgerError['operation'], message: string): number {
+  const ms = Date.parse(time);
+  if (!Number.isFinite(ms)) throw new LedgerError(operation, message);
+  return Math.ceil((ms + RETENTION_MS) / 1000);
 }
 
 /** The epoch ms from which heartbeats make a pair expected. */

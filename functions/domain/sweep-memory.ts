@@ -124,7 +124,7 @@ export async function recall(
       const silent = coverage.silent;
       const digest = buildDigest({
         eventId: event.eventId,
-        ...(event.eventTime === undefined ? {} : { eventTime: event.eventTime }),
+        eventTime: event.eventTime,
         mode: ports.policy.mode,
         summary: summarise(outcomes),
         news,

@@ -87,13 +87,14 @@ async function listAll(
   readonly keys: ManagedKey[];
   readonly unreadable: UnreadableKey[];
   readonly outOfScope: number;
-  readonly failure?: { readonly error: unknown };
+  readonly failure: { readonly error: unknown } | undefined;
 }> {
   const listed = new Map<string, ManagedKey>();
   const unreadable: UnreadableKey[] = [];
   const scope = ports.scope ?? EVERYWHERE;
   const regions = scopedRegions(scope);
   let outOfScope = 0;
+  let failure: { readonly error: unknown } | undefined;
   try {
     for await (const key of ports.cckm.listPendingDeletion({
       deadline: ports.deadline,
@@ -112,9 +113,9 @@ async function listAll(
       }
     }
   } catch (error) {
-    return { keys: [...listed.values()], unreadable, outOfScope, failure: { error } };
+    failure = { error };
   }
-  return { keys: [...listed.values()], unreadable, outOfScope };
+  return { keys: [...listed.values()], unreadable, outOfScope, failure };
 }
 
 /** Counts decided keys and writes a progress line every `progressEvery` of them. */

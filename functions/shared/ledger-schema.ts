@@ -46,28 +46,6 @@ export const HEARTBEAT_PK = 'HEARTBEAT';
 /** The sort key of one (account, Region) pair's heartbeat item. */
 export const heartbeatSk = (account: string, region: string): string => `${account}#${region}`;
 
-/** Non-key attributes of the items, by name (the adapter marshals them by hand). */
-export const LEDGER_ATTRIBUTES = {
-  /** `decision` or `heartbeat`, for a person reading the table. */
-  type: 'type',
-  arn: 'arn',
-  deletionDate: 'deletionDate',
-  decision: 'decision',
-  reason: 'reason',
-  source: 'source',
-  eventId: 'eventId',
-  actor: 'actor',
-  decidedAt: 'decidedAt',
-  notified: 'notified',
-  lastChanceAt: 'lastChanceAt',
-  account: 'account',
-  region: 'region',
-  /** Heartbeat time, ISO 8601. */
-  lastSeen: 'lastSeen',
-  /** Heartbeat time, epoch ms: compared in conditions and filters. */
-  lastSeenMs: 'lastSeenMs',
-} as const;
-
 /** The CreateTable input for a local or test table, as the stack defines the table (TTL is set apart). */
 export function ledgerCreateTableInput(tableName: string) {
   return {

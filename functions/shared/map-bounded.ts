@@ -14,7 +14,8 @@ export async function mapBounded<T, R>(
       results[index] = await fn(items[index] as T, index);
     }
   };
-  const workers = Math.max(1, Math.min(Math.floor(limit) || 1, items.length));
-  await Promise.all(Array.from({ length: items.length === 0 ? 0 : workers }, worker));
+  // At least one worker (a limit below 1 or not a number means 1), never more than there are items.
+  const workers = Math.min(Math.max(1, Math.floor(limit) || 1), items.length);
+  await Promise.all(Array.from({ length: workers }, worker));
   return results;
 }
