@@ -9,7 +9,7 @@ import { connection, reach, requireConfig } from './shared/config.ts';
 import { deadlineOf } from './shared/deadline.ts';
 import { jsonResponse } from './shared/http.ts';
 import { httpErrors } from './shared/http-errors.ts';
-import { injectRequestId, logger } from './shared/logger.ts';
+import { INFO_LEVEL, injectRequestId, logger, printsAt } from './shared/logger.ts';
 
 /** What the API handler needs from the outside world; tests pass fakes. */
 export interface CancelDeletionDeps {
@@ -35,14 +35,15 @@ export function createCancelDeletionHandler(deps: CancelDeletionDeps) {
       const now = deps.now ?? Date.now;
       const scope = deps.scope?.();
       const result = await cancelKey(deps.cckm(), command, { deadline: deadlineOf(context, now()) }, scope);
-      deps.logger.info('cancel-deletion', {
-        route: event.resource,
-        cckmId: result.id,
-        arn: result.arn,
-        outcome: result.outcome,
-        enableRequested: command.enable,
-        keyState: result.keyState,
-      });
+      if (printsAt(deps.logger, INFO_LEVEL))
+        deps.logger.info('cancel-deletion', {
+          route: event.resource,
+          cckmId: result.id,
+          arn: result.arn,
+          outcome: result.outcome,
+          enableRequested: command.enable,
+          keyState: result.keyState,
+        });
       return jsonResponse(200, result);
     });
 }

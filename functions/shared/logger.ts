@@ -12,18 +12,18 @@ export const logger = new Logger({ serviceName: SERVICE_NAME });
  * memory and cold start repeat on every line under `injectLambdaContext` (about 300 of a 740-byte API
  * line) while the log group and Lambda's own REPORT line already say them. For the API, whose one INFO
  * line per call is what production pays for (BENCHMARKS.md, `warmOverheadRatioInfo`).
+ *
+ * The key is not reset after the invocation: the next invocation's id replaces it before that
+ * invocation logs anything, and the function logs nothing between invocations, so a reset only cost a
+ * Powertools call per request (it reads the environment: 10 us of the warm path, BENCHMARKS.md "Misses").
+ * It is the only temporary key the functions set.
  */
 export function injectRequestId<E, R>(target: Logger): MiddlewareObj<E, R, Error, Context> {
-  const reset = () => {
-    target.resetKeys();
-  };
   return {
     name: 'injectRequestId',
     before: (request) => {
       target.appendKeys({ function_request_id: request.context.awsRequestId });
     },
-    after: reset,
-    onError: reset,
   };
 }
 

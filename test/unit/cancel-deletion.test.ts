@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCancelDeletionHandler } from '../../functions/cancel-deletion.ts';
 import { ROUTES } from '../../functions/domain/cancel-request.ts';
 import { DEADLINE_MARGIN_MS } from '../../functions/shared/deadline.ts';
@@ -13,6 +13,7 @@ import { FakeCm, key } from '../helpers/fake-cckm.ts';
 import { apiEvent, captureOutput, lambdaContext } from '../helpers/lambda.ts';
 
 const ID = '3f2b8c1e-7a4d-4e0b-9c61-2d5e8f9a0b1c';
+const OTHER_ID = '5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6';
 const ARN = 'arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 /** The handler's clock: fixed, so no test depends on the real one. */
 const NOW = Date.parse('2026-11-28T12:00:00Z');
@@ -67,15 +68,32 @@ describe('cancel-deletion handler', () => {
     }
   });
 
-  it('keeps the request id on an error line and drops it after the invocation', async () => {
+  it('keeps the request id on an error line, and the next invocation logs with its own', async () => {
     const { handler } = setup();
     await handler(apiEvent(ROUTES.byId, { id: 'not-a-uuid' }), lambdaContext());
-    logger.info('after the invocation');
     const refused = output.lines().find((l) => l.message === 'request refused');
     expect(refused?.function_request_id).toBe('c6af9ac6-7b61-11e6-9a41-93e812345678');
-    expect(output.lines().find((l) => l.message === 'after the invocation')).not.toHaveProperty(
-      'function_request_id',
-    );
+    const next = { ...lambdaContext(), awsRequestId: '0b7c1a52-1111-4c2d-9e3f-000000000002' };
+    await handler(apiEvent(ROUTES.byId, { id: ID }), next);
+    const line = output.lines().find((l) => l.message === 'cancel-deletion');
+    expect(line?.function_request_id).toBe('0b7c1a52-1111-4c2d-9e3f-000000000002');
+  });
+
+  it('hands the cancel-deletion line to the logger only when it prints INFO', async () => {
+    const { handler } = setup([key({ id: ID }), key({ id: OTHER_ID })]);
+    const info = vi.spyOn(logger, 'info');
+    const level = logger.getLevelName();
+    try {
+      logger.setLogLevel('WARN');
+      await handler(apiEvent(ROUTES.byId, { id: ID }), lambdaContext());
+      expect(info).not.toHaveBeenCalled();
+      logger.setLogLevel('INFO');
+      await handler(apiEvent(ROUTES.byId, { id: OTHER_ID }), lambdaContext());
+      expect(info).toHaveBeenCalledWith('cancel-deletion', expect.objectContaining({ cckmId: OTHER_ID }));
+    } finally {
+      info.mockRestore();
+      logger.setLogLevel(level);
+    }
   });
 
   it.each([['../../auth/tokens'], ['%2e%2e%2f'], [`${ID}%2Fenable`], ['x'.repeat(5000)], ['']])(
