@@ -329,7 +329,7 @@ export function renderReport(r: BenchResults): string {
   const w = r.warm;
   out.push(
     table(
-      `4. Warm API invocations (${w.iterations} per process x ${w.rounds} rounds; GET key + cancel on a pending key)`,
+      `4. Warm API invocations (${w.iterations} per process x ${w.rounds} rounds, sides in lockstep; GET key + cancel on a pending key)`,
       [
         {
           side: 'floor (bare undici)',
@@ -395,14 +395,14 @@ export function renderReport(r: BenchResults): string {
   );
   out.push(
     table(
-      '4b. Warm ratio of each round alone (guard WARN ÷ floor; the pooled ratio above is the one judged)',
+      '4b. Warm ratio of each round (process set) alone (guard WARN ÷ floor; the pooled ratio above is the one judged)',
       w.perRound.map((pr, i) => ({ round: i + 1, p50: pr.p50, p99: pr.p99 })),
     ),
   );
   const rm = r.remediation;
   out.push(
     table(
-      `4c. Remediation: one ScheduleKeyDeletion event at a time, warm (${rm.iterations} per process x ${rm.rounds} rounds; lookup + cancel + 1 SNS message)`,
+      `4c. Remediation: one ScheduleKeyDeletion event at a time, warm (${rm.iterations} per process x ${rm.rounds} rounds, sides in lockstep; lookup + cancel + 1 SNS message)`,
       [
         {
           side: 'floor (bare undici + SDK)',

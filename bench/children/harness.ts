@@ -1,7 +1,15 @@
 import type { Context } from 'aws-lambda';
 import { FUNCTION_TIMEOUT_MS } from '../../infra/bundling.ts';
 import { benchContext, cancelByIdEvent } from './lambda.ts';
-import type { ChildReply, ChildRequest, Counts } from './protocol.ts';
+import type {
+  ChildReply,
+  ChildRequest,
+  Counts,
+  SessionEnd,
+  SessionInvoke,
+  SessionKind,
+  SessionMessage,
+} from './protocol.ts';
 
 /**
  * The one entry of every benchmark child process. It imports only Node built-ins, so nothing but the
@@ -48,6 +56,36 @@ function addFailure(counts: Counts, error: unknown): void {
   count(counts, `error:${error instanceof Error ? error.name : 'unknown'}`);
 }
 
+/** One API invocation: the handler call alone is timed (API Gateway and Lambda build event and context). */
+async function invokeApi(handler: Handler, id: string): Promise<{ ms: number; outcome: string }> {
+  const event = cancelByIdEvent(id);
+  const context = benchContext('cancel-deletion', API_TIMEOUT_MS);
+  const t0 = performance.now();
+  const result = await handler(event, context);
+  const ms = performance.now() - t0;
+  return { ms, outcome: apiOutcome(result) };
+}
+
+/**
+ * One remediation invocation, timed alone: the context is built before, the outcome counted after
+ * (Lambda's work). A throw is the handler's answer for a failed key, not the bench's failure.
+ */
+async function invokeRemediation(
+  handler: Handler,
+  event: unknown,
+): Promise<{ ms: number; result: unknown; failure: unknown }> {
+  const context = benchContext('remediate-deletion', REMEDIATION_TIMEOUT_MS);
+  const t0 = performance.now();
+  let result: unknown;
+  let failure: unknown;
+  try {
+    result = await handler(event, context);
+  } catch (error) {
+    failure = error ?? new Error('undefined thrown');
+  }
+  return { ms: performance.now() - t0, result, failure };
+}
+
 async function run(request: ChildRequest): Promise<ChildReply> {
   switch (request.mode) {
     case 'import': {
@@ -70,21 +108,12 @@ async function run(request: ChildRequest): Promise<ChildReply> {
     case 'warm': {
       const handler = await load(request.file);
       const outcomes: Counts = {};
-      for (const id of request.warmupIds) {
-        count(
-          outcomes,
-          `warmup:${apiOutcome(await handler(cancelByIdEvent(id), benchContext('cancel-deletion', API_TIMEOUT_MS)))}`,
-        );
-      }
+      for (const id of request.warmupIds) count(outcomes, `warmup:${(await invokeApi(handler, id)).outcome}`);
       const samplesMs: number[] = [];
       for (const id of request.ids) {
-        // Event and context are built outside the timed region: API Gateway and Lambda make them.
-        const event = cancelByIdEvent(id);
-        const context = benchContext('cancel-deletion', API_TIMEOUT_MS);
-        const t0 = performance.now();
-        const result = await handler(event, context);
-        samplesMs.push(performance.now() - t0);
-        count(outcomes, apiOutcome(result));
+        const { ms, outcome } = await invokeApi(handler, id);
+        samplesMs.push(ms);
+        count(outcomes, outcome);
       }
       return { mode: 'warm', samplesMs, outcomes, ...base() };
     }
@@ -92,18 +121,9 @@ async function run(request: ChildRequest): Promise<ChildReply> {
       const handler = await load(request.file);
       const outcomes: Counts = {};
       let errors = 0;
-      // Times the handler alone: the context is built before, the outcome counted after (Lambda's work).
       const invoke = async (event: unknown, timed: number[] | undefined) => {
-        const context = benchContext('remediate-deletion', REMEDIATION_TIMEOUT_MS);
-        const t0 = performance.now();
-        let result: unknown;
-        let failure: unknown;
-        try {
-          result = await handler(event, context);
-        } catch (error) {
-          failure = error ?? new Error('undefined thrown');
-        }
-        timed?.push(performance.now() - t0);
+        const { ms, result, failure } = await invokeRemediation(handler, event);
+        timed?.push(ms);
         if (failure !== undefined) {
           errors++;
           addFailure(outcomes, failure);
@@ -114,6 +134,8 @@ async function run(request: ChildRequest): Promise<ChildReply> {
       for (const event of request.events) await invoke(event, samplesMs);
       return { mode: 'remediation-warm', samplesMs, outcomes, errors, ...base() };
     }
+    case 'session':
+      return session(request.file, request.kind);
     case 'burst': {
       const handler = await load(request.file);
       const outcomes: Counts = {};
@@ -154,6 +176,46 @@ async function run(request: ChildRequest): Promise<ChildReply> {
       return { mode: 'sweep', wallMs: performance.now() - t0, outcomes, errors, ...base() };
     }
   }
+}
+
+/**
+ * Lockstep mode: the handler is imported once, then each invoke message is one invocation, answered
+ * with its time and outcome; the end message resolves with the totals. The parent sends the next
+ * message only after the answer, so invocations never overlap (as in one Lambda container).
+ */
+async function session(file: string, kind: SessionKind): Promise<ChildReply> {
+  const handler = await load(file);
+  const outcomes: Counts = {};
+  let errors = 0;
+  let invocations = 0;
+  const invoke = async ({ item, timed }: SessionInvoke): Promise<SessionMessage> => {
+    invocations++;
+    if (kind === 'api') {
+      const { ms, outcome } = await invokeApi(handler, item as string);
+      count(outcomes, timed ? outcome : `warmup:${outcome}`);
+      return { type: 'sample', ms, outcome };
+    }
+    const { ms, result, failure } = await invokeRemediation(handler, item);
+    if (failure !== undefined) {
+      errors++;
+      addFailure(outcomes, failure);
+      return { type: 'sample', ms, outcome: `error:${failure instanceof Error ? failure.name : 'unknown'}` };
+    }
+    if (timed) addSummary(outcomes, result);
+    const summary = (result as { summary?: Record<string, number> } | undefined)?.summary ?? {};
+    const names = Object.keys(summary).filter((name) => (summary[name] ?? 0) > 0);
+    return { type: 'sample', ms, outcome: names.join('+') || 'none' };
+  };
+  return new Promise((resolve, reject) => {
+    process.on('message', (message: SessionInvoke | SessionEnd) => {
+      if (message.type === 'end') {
+        resolve({ mode: 'session', outcomes, errors, invocations, ...base() });
+        return;
+      }
+      invoke(message).then((answer) => process.send?.(answer), reject);
+    });
+    process.send?.({ type: 'ready' } satisfies SessionMessage);
+  });
 }
 
 function reply(message: ChildReply): void {

@@ -27,7 +27,45 @@ export type ChildRequest =
       readonly events: readonly unknown[];
       readonly concurrency: number;
     }
-  | { readonly mode: 'sweep'; readonly file: string; readonly event: unknown };
+  | { readonly mode: 'sweep'; readonly file: string; readonly event: unknown }
+  | {
+      /**
+       * Lockstep: import `file`, answer `ready`, then one `SessionInvoke` at a time (each answered by a
+       * `SessionSample`) until a `SessionEnd`, answered by the `session` reply with the totals.
+       */
+      readonly mode: 'session';
+      readonly file: string;
+      /** `api`: items are CCKM key ids (POST /keys/{id}/cancel-deletion); `remediation`: CloudTrail events. */
+      readonly kind: SessionKind;
+    };
+
+/** What a session child invokes: the API handler or the remediation handler. */
+export type SessionKind = 'api' | 'remediation';
+
+/** One invocation of a session child. */
+export interface SessionInvoke {
+  readonly type: 'invoke';
+  /** A CCKM key id (`api`) or a CloudTrail event (`remediation`). */
+  readonly item: unknown;
+  /** Untimed invocations are warm-up: counted as `warmup:<outcome>` (API) or not at all (remediation). */
+  readonly timed: boolean;
+}
+
+/** Ends a session: the child replies with its totals and exits. */
+export interface SessionEnd {
+  readonly type: 'end';
+}
+
+/** What a session child sends while it runs, before its final `ChildReply`. */
+export type SessionMessage =
+  | { readonly type: 'ready' }
+  | {
+      readonly type: 'sample';
+      /** The handler call alone (event and context built before t0, the outcome counted after). */
+      readonly ms: number;
+      /** `cancelled`, `status-<code>`, the remediation summary's names, or `error:<name>`. */
+      readonly outcome: string;
+    };
 
 /** Fields every reply carries. */
 export interface ChildBase {
@@ -68,5 +106,12 @@ export type ChildReply =
       readonly wallMs: number;
       readonly outcomes: Counts;
       readonly errors: number;
+    })
+  | (ChildBase & {
+      /** A session's totals over every invocation, warm-up included as in the modes above. */
+      readonly mode: 'session';
+      readonly outcomes: Counts;
+      readonly errors: number;
+      readonly invocations: number;
     })
   | (ChildBase & { readonly mode: 'error'; readonly message: string });

@@ -1,8 +1,8 @@
 import { generatePendingKeys } from '../../local/simulator/index.ts';
 import { seededIds, startBackends } from '../backends.ts';
-import { runChild } from '../child.ts';
 import type { Counts } from '../children/protocol.ts';
 import { scheduleKeyDeletionEvent } from '../events.ts';
+import { type LockstepSide, lockstepRound } from '../lockstep.ts';
 import { quantile, round } from '../stats.ts';
 import type { WarmOptions } from './warm-overhead.ts';
 
@@ -41,12 +41,15 @@ type Side = 'floor' | 'guard';
 /**
  * One CloudTrail `ScheduleKeyDeletion` event at a time through the warm remediation handler against
  * the simulator (lookup by KeyID and Region, cancel, one SNS message), ÷ the same lookup and cancel
- * with bare undici and the same publish with the bare SDK client. Each event is for a different key
- * pending deletion; keys are put back between processes, never inside a timed region.
+ * with bare undici and the same publish with the bare SDK client. Each round runs one guard and one
+ * floor process in lockstep (one event each per step, the order alternating); each side has its own
+ * pending keys, put back between rounds, never inside a timed region. CM requests and SNS messages are
+ * counted around each invocation, so each side's are its own although both share the backends.
  */
 export async function remediationOverhead(options: RemediationOptions): Promise<RemediationFigures> {
   const total = options.warmup + options.iterations;
-  const keys = generatePendingKeys(total, { prefix: 'remediation' });
+  const sideNames: readonly Side[] = ['floor', 'guard'];
+  const keys = generatePendingKeys(sideNames.length * total, { prefix: 'remediation' });
   const backends = await startBackends({
     fn: 'remediate-deletion',
     keys,
@@ -56,8 +59,11 @@ export async function remediationOverhead(options: RemediationOptions): Promise<
   try {
     const ids = seededIds(backends);
     const events = keys.map(scheduleKeyDeletionEvent);
-    const warmupEvents = events.slice(0, options.warmup);
-    const timedEvents = events.slice(options.warmup);
+    const own = (i: number) => events.slice(i * total, (i + 1) * total);
+    const sides: LockstepSide<Side>[] = [
+      { side: 'floor', file: options.floorFile, env: backends.env, items: own(0) },
+      { side: 'guard', file: options.guardFile, env: backends.env, items: own(1) },
+    ];
     const samples: Record<Side, number[]> = { floor: [], guard: [] };
     const spent: Record<Side, { requests: number; publishes: number }> = {
       floor: { requests: 0, publishes: 0 },
@@ -65,31 +71,31 @@ export async function remediationOverhead(options: RemediationOptions): Promise<
     };
     const perRound: { p50: number; p99: number }[] = [];
     let peakRssKb = 0;
-    const sides: { side: Side; file: string }[] = [
-      { side: 'floor', file: options.floorFile },
-      { side: 'guard', file: options.guardFile },
-    ];
     for (let pass = 0; pass < options.rounds; pass++) {
-      const roundSamples: Partial<Record<Side, readonly number[]>> = {};
-      for (const { side, file } of pass % 2 === 0 ? sides : [...sides].reverse()) {
-        backends.repend(ids);
-        const requestsBefore = backends.sim.counters.requests - backends.tokenGrants();
-        const publishesBefore = backends.aws.sns.messages.length;
-        const { reply } = await runChild(
-          options.harness,
-          { mode: 'remediation-warm', file, warmupEvents, events: timedEvents },
-          backends.env,
-          'remediation-warm',
-          600_000,
-        );
+      backends.repend(ids);
+      const got = await lockstepRound({
+        harness: options.harness,
+        kind: 'remediation',
+        sides,
+        warmup: options.warmup,
+        timeoutMs: 600_000,
+        // One invocation at a time: what the backends counted meanwhile is that side's (token grants aside).
+        around: async (side, invoke) => {
+          const requestsBefore = backends.sim.counters.requests - backends.tokenGrants();
+          const publishesBefore = backends.aws.sns.messages.length;
+          const sample = await invoke();
+          spent[side].requests += backends.sim.counters.requests - backends.tokenGrants() - requestsBefore;
+          spent[side].publishes += backends.aws.sns.messages.length - publishesBefore;
+          return sample;
+        },
+      });
+      for (const side of sideNames) {
+        const { samplesMs, reply } = got[side];
         expectAllCancelled(reply.outcomes, reply.errors, options.iterations, side);
-        spent[side].requests += backends.sim.counters.requests - backends.tokenGrants() - requestsBefore;
-        spent[side].publishes += backends.aws.sns.messages.length - publishesBefore;
-        samples[side].push(...reply.samplesMs);
-        roundSamples[side] = reply.samplesMs;
-        if (side === 'guard') peakRssKb = Math.max(peakRssKb, reply.maxRssKb);
+        samples[side].push(...samplesMs);
       }
-      perRound.push(ratioOf(roundSamples.guard ?? [], roundSamples.floor ?? []));
+      peakRssKb = Math.max(peakRssKb, got.guard.reply.maxRssKb);
+      perRound.push(ratioOf(got.guard.samplesMs, got.floor.samplesMs));
     }
     const invocations = options.rounds * total;
     const figures = (side: Side): RemediationSide => ({

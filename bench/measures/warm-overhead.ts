@@ -1,7 +1,7 @@
 import { generatePendingKeys, type SeedUser, type SimulatorTls } from '../../local/simulator/index.ts';
 import { seededIds, startBackends } from '../backends.ts';
-import { runChild } from '../child.ts';
 import type { Counts } from '../children/protocol.ts';
+import { type LockstepSide, lockstepRound } from '../lockstep.ts';
 import { quantile, round } from '../stats.ts';
 
 /** Inputs of the warm-overhead measure. */
@@ -9,11 +9,11 @@ export interface WarmOptions {
   readonly harness: string;
   readonly guardFile: string;
   readonly floorFile: string;
-  /** Timed invocations per process (2,000). */
+  /** Timed invocations per process. */
   readonly iterations: number;
   /** Untimed invocations first: the cold start, the token, JIT warm-up. */
   readonly warmup: number;
-  /** Processes per side, alternating sides; samples are pooled. */
+  /** Rounds: one process per side each, all sides in lockstep (`bench/lockstep.ts`); samples are pooled. */
   readonly rounds: number;
   readonly tls: SimulatorTls;
   readonly users: readonly SeedUser[];
@@ -40,83 +40,71 @@ export interface WarmFigures {
   readonly peakRssMb: number;
   readonly iterations: number;
   readonly rounds: number;
-  /** Guard (WARN) ÷ floor of each round alone: how far one pair of processes moves the ratio. */
+  /** Guard (WARN) ÷ floor of each round alone: how far one set of processes moves the ratio. */
   readonly perRound: readonly { readonly p50: number; readonly p99: number }[];
 }
 
 type Side = 'floor' | 'guard' | 'guardInfoLogging';
 
 /**
- * Warm API invocations in one process against the simulator, each on a different key pending
- * deletion (so every one is a real cancel: GET key + POST cancel-deletion), ÷ the same two requests
- * made with bare undici in another process. Keys are put back to PendingDeletion by the simulator's
- * in-process API between processes, never inside a timed region.
+ * Warm API invocations against the simulator, each on a different key pending deletion (so every one
+ * is a real cancel: GET key + POST cancel-deletion), ÷ the same two requests made with bare undici.
+ * Each round runs one process per side (floor, guard, guard at INFO) in lockstep: one invocation of
+ * each side per step, the order rotating, so the machine's load falls on every side alike. Each side
+ * has its own keys; they are put back to PendingDeletion by the simulator's in-process API between
+ * rounds, never inside a timed region.
  */
 export async function warmOverhead(options: WarmOptions): Promise<WarmFigures> {
   const total = options.warmup + options.iterations;
+  const sideNames: readonly Side[] = ['floor', 'guard', 'guardInfoLogging'];
   const backends = await startBackends({
     fn: 'cancel-deletion',
-    keys: generatePendingKeys(total, { prefix: 'warm' }),
+    keys: generatePendingKeys(sideNames.length * total, { prefix: 'warm' }),
     tls: options.tls,
     users: options.users,
   });
   const infoEnv = { ...backends.env, POWERTOOLS_LOG_LEVEL: 'INFO' };
   try {
     const ids = seededIds(backends);
-    const warmupIds = ids.slice(0, options.warmup);
-    const timedIds = ids.slice(options.warmup);
+    const own = (i: number) => ids.slice(i * total, (i + 1) * total);
+    const sides: LockstepSide<Side>[] = [
+      { side: 'floor', file: options.floorFile, env: backends.env, items: own(0) },
+      { side: 'guard', file: options.guardFile, env: backends.env, items: own(1) },
+      { side: 'guardInfoLogging', file: options.guardFile, env: infoEnv, items: own(2) },
+    ];
     const samples: Record<Side, number[]> = { floor: [], guard: [], guardInfoLogging: [] };
     const perRound: { p50: number; p99: number }[] = [];
     const logBytes: Record<Side, number> = { floor: 0, guard: 0, guardInfoLogging: 0 };
     let peakRssKb = 0;
-    const sides: { side: Side; file: string; env: Readonly<Record<string, string>> }[] = [
-      { side: 'floor', file: options.floorFile, env: backends.env },
-      { side: 'guard', file: options.guardFile, env: backends.env },
-      { side: 'guardInfoLogging', file: options.guardFile, env: infoEnv },
-    ];
     for (let pass = 0; pass < options.rounds; pass++) {
-      const order = pass % 2 === 0 ? sides : [...sides].reverse();
-      const roundSamples: Partial<Record<Side, readonly number[]>> = {};
-      for (const { side, file, env } of order) {
-        backends.repend(ids);
-        const { reply, stdoutBytes } = await runChild(
-          options.harness,
-          { mode: 'warm', file, warmupIds, ids: timedIds },
-          env,
-          'warm',
-          600_000,
-        );
-        expectAllCancelled(reply.outcomes, options.iterations, side);
-        samples[side].push(...reply.samplesMs);
-        roundSamples[side] = reply.samplesMs;
-        logBytes[side] += stdoutBytes;
-        if (side === 'guard') peakRssKb = Math.max(peakRssKb, reply.maxRssKb);
-      }
-      const g = roundSamples.guard ?? [];
-      const f = roundSamples.floor ?? [];
-      perRound.push({
-        p50: round(quantile(g, 0.5) / quantile(f, 0.5)),
-        p99: round(quantile(g, 0.99) / quantile(f, 0.99)),
+      backends.repend(ids);
+      const got = await lockstepRound({
+        harness: options.harness,
+        kind: 'api',
+        sides,
+        warmup: options.warmup,
+        timeoutMs: 600_000,
       });
+      for (const side of sideNames) {
+        const { samplesMs, reply, stdoutBytes } = got[side];
+        expectAllCancelled(reply.outcomes, options.iterations, side);
+        samples[side].push(...samplesMs);
+        logBytes[side] += stdoutBytes;
+      }
+      peakRssKb = Math.max(peakRssKb, got.guard.reply.maxRssKb);
+      perRound.push(ratioOf(got.guard.samplesMs, got.floor.samplesMs));
     }
     const figures = (side: Side): SideFigures => ({
       p50Ms: round(quantile(samples[side], 0.5), 3),
       p99Ms: round(quantile(samples[side], 0.99), 3),
       logBytesPerInvocation: round(logBytes[side] / (options.rounds * total), 1),
     });
-    const floor = figures('floor');
-    const guard = figures('guard');
-    const info = figures('guardInfoLogging');
-    const ratioOf = (side: Side) => ({
-      p50: round(quantile(samples[side], 0.5) / quantile(samples.floor, 0.5)),
-      p99: round(quantile(samples[side], 0.99) / quantile(samples.floor, 0.99)),
-    });
     return {
-      ratio: ratioOf('guard'),
-      ratioInfoLogging: ratioOf('guardInfoLogging'),
-      guard,
-      guardInfoLogging: info,
-      floor,
+      ratio: ratioOf(samples.guard, samples.floor),
+      ratioInfoLogging: ratioOf(samples.guardInfoLogging, samples.floor),
+      guard: figures('guard'),
+      guardInfoLogging: figures('guardInfoLogging'),
+      floor: figures('floor'),
       peakRssMb: round(peakRssKb / 1024, 1),
       iterations: options.iterations,
       rounds: options.rounds,
@@ -125,6 +113,13 @@ export async function warmOverhead(options: WarmOptions): Promise<WarmFigures> {
   } finally {
     await backends.close();
   }
+}
+
+function ratioOf(side: readonly number[], floor: readonly number[]): { p50: number; p99: number } {
+  return {
+    p50: round(quantile(side, 0.5) / quantile(floor, 0.5)),
+    p99: round(quantile(side, 0.99) / quantile(floor, 0.99)),
+  };
 }
 
 function expectAllCancelled(outcomes: Counts, iterations: number, side: string): void {
