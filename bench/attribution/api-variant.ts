@@ -5,13 +5,13 @@ import { parseCancelRequest } from '../../functions/domain/cancel-request.ts';
 import { connection, reach, requireConfig } from '../../functions/shared/config.ts';
 import { deadlineOf } from '../../functions/shared/deadline.ts';
 import { jsonResponse } from '../../functions/shared/http.ts';
-import { logger } from '../../functions/shared/logger.ts';
+import { INFO_LEVEL, logger, printsAt } from '../../functions/shared/logger.ts';
 
 /**
  * Attribution only (bench/attribution/run.ts), never deployed: the API handler of
  * functions/cancel-deletion.ts with layers taken away, chosen by `ATTR_LAYER` at load:
- * - `direct`: no middy; the request-id key, the INFO line and the reset done by hand (what the
- *   middlewares do on the success path);
+ * - `direct`: no middy; the request-id key and the INFO line (handed over only when the logger
+ *   prints INFO) done by hand, as the handler and its middleware do on the success path;
  * - `nolog`: `direct` without any Logger call;
  * - `adapter`: only the CCKM client's two calls (getKey, cancelDeletion) with the deadline: no request
  *   parsing, scope, domain or response building.
@@ -37,7 +37,7 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
   const command = parseCancelRequest(event);
   const scope = requireConfig(reach).scope;
   const result = await cancelKey(cckm(), command, { deadline: deadlineOf(context, Date.now()) }, scope);
-  if (log) {
+  if (log && printsAt(logger, INFO_LEVEL)) {
     logger.info('cancel-deletion', {
       route: event.resource,
       cckmId: result.id,
@@ -46,7 +46,6 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
       enableRequested: command.enable,
       keyState: result.keyState,
     });
-    logger.resetKeys();
   }
   return jsonResponse(200, result);
 }
