@@ -182,6 +182,23 @@ describe('CallBudget', () => {
     expect(late.signal.aborted).toBe(true);
   });
 
+  it('ends each budget at its own time, a shorter one started later included', async () => {
+    const ended: string[] = [];
+    const long = new CallBudget(400);
+    long.watch(() => ended.push('long'));
+    const short = new CallBudget(30); // ends before the timer armed for `long`
+    short.watch(() => ended.push('short'));
+    const finished = new CallBudget(60);
+    finished.watch(() => ended.push('finished'));
+    finished.done();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(ended).toEqual(['short']);
+    expect([short.aborted, long.aborted, finished.aborted]).toEqual([true, false, false]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(ended).toEqual(['short', 'long']);
+    expect(long.reason).toBeInstanceOf(DOMException);
+  });
+
   it('never aborts once done, and forgets the request it watched', async () => {
     const budget = new CallBudget(20);
     const aborted: Error[] = [];
