@@ -152,26 +152,19 @@ export function createSecretSource(
 
   async function read(signal: AbortSignal | undefined, gen: number): Promise<CckmSecret> {
     reads++;
-    let secretString: string | undefined;
-    let hasBinary = false;
-    try {
-      const out = await client.send(
-        new GetSecretValueCommand({ SecretId: secretId }),
-        signal ? { abortSignal: signal } : {},
-      );
-      secretString = out.SecretString;
-      hasBinary = out.SecretBinary !== undefined;
-    } catch (error) {
-      throw classify(error, secretId, signal);
-    }
-    if (secretString === undefined) {
+    const out = await client
+      .send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal: signal })
+      .catch((error: unknown) => {
+        throw classify(error, secretId, signal);
+      });
+    if (out.SecretString === undefined) {
       throw new ConfigError(
-        hasBinary
+        out.SecretBinary !== undefined
           ? `Secrets Manager secret ${secretId} holds SecretBinary; a JSON SecretString is required`
           : `Secrets Manager secret ${secretId} has no SecretString`,
       );
     }
-    const secret = parseSecret(secretString);
+    const secret = parseSecret(out.SecretString);
     latest = secret;
     // An invalidate() during the read means the caller wants a fresher value than this one.
     if (gen === generation) cached = { secret, until: now() + ttlMs };
