@@ -58,9 +58,9 @@ export function listOf(raw: string | undefined): string[] {
     .filter((s) => s.length > 0);
 }
 
-/** `a, b or c`, for messages that list the accepted values. */
+/** `a, b or c`, for messages that list the accepted values (two or more: MODES, REENABLES). */
 function oneOf(values: readonly string[]): string {
-  return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
+  return `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
 }
 
 function member<T extends string>(values: readonly T[], fallback: T) {
@@ -133,7 +133,8 @@ export function checkHttpsOrigin(
     url.password ||
     url.search ||
     url.hash ||
-    (url.pathname !== '/' && url.pathname !== '')
+    // An https URL's path is never empty: `/` alone means none.
+    url.pathname !== '/'
   ) {
     return problem(
       `${name} must be an origin only (https://host[:port]), without path, query or credentials`,
