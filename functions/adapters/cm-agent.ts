@@ -28,9 +28,9 @@ export function createCmAgent(settings: AgentSettings): Agent {
     connect: {
       timeout: connectTimeout,
       keepAlive: true,
-      ...(settings.insecure
-        ? { rejectUnauthorized: false }
-        : { rejectUnauthorized: true, ...(settings.caCert !== undefined && { ca: settings.caCert }) }),
+      rejectUnauthorized: !settings.insecure,
+      // Nothing verified, nothing to trust; `ca: undefined` keeps the system store.
+      ca: settings.insecure ? undefined : settings.caCert,
     },
   });
 }
@@ -56,7 +56,7 @@ export function createDispatcherProvider(
       if (injected) return injected;
       if (current && current.caCert === caCert) return current.agent;
       const previous = current?.agent;
-      current = { agent: createCmAgent({ ...settings, ...(caCert !== undefined && { caCert }) }), caCert };
+      current = { agent: createCmAgent({ ...settings, caCert }), caCert };
       agentsCreated++;
       // close() lets requests already on the old agent finish; errors there do not concern new calls.
       previous?.close().catch(() => undefined);

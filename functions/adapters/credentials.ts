@@ -19,7 +19,6 @@ export interface CckmSecret {
   readonly caCert?: string;
 }
 
-const CREDENTIAL_FIELDS = ['refresh_token', 'username', 'password', 'token'] as const;
 // A bearer token goes into a header: visible ASCII only, so it cannot split or smuggle headers.
 const HEADER_SAFE = /^[\x21-\x7e]+$/;
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
@@ -48,15 +47,16 @@ export function parseSecret(secretString: string): CckmSecret {
     throw bad('SecretString must be a JSON object');
   }
   const record = parsed as Record<string, unknown>;
-  const present = CREDENTIAL_FIELDS.filter((f) => record[f] !== undefined && record[f] !== null);
-  const fields: Record<string, string | undefined> = {};
-  for (const f of present) fields[f] = optionalString(record, f);
+  const refreshToken = optionalString(record, 'refresh_token');
+  const username = optionalString(record, 'username');
+  const password = optionalString(record, 'password');
+  const token = optionalString(record, 'token');
 
   const kinds = [
-    fields.refresh_token !== undefined ? 'refresh_token' : undefined,
-    fields.username !== undefined || fields.password !== undefined ? 'username+password' : undefined,
-    fields.token !== undefined ? 'token' : undefined,
-  ].filter((k): k is string => k !== undefined);
+    refreshToken !== undefined && 'refresh_token',
+    (username !== undefined || password !== undefined) && 'username+password',
+    token !== undefined && 'token',
+  ].filter((kind) => kind !== false);
   if (kinds.length === 0) {
     throw bad('no credential: set exactly one of refresh_token, username+password or token');
   }
@@ -65,15 +65,15 @@ export function parseSecret(secretString: string): CckmSecret {
   }
 
   let credential: CckmCredential;
-  if (fields.refresh_token !== undefined) {
-    credential = { type: 'refresh_token', refreshToken: fields.refresh_token };
-  } else if (fields.token !== undefined) {
-    if (!HEADER_SAFE.test(fields.token)) throw bad('token contains characters not allowed in an HTTP header');
-    credential = { type: 'token', token: fields.token };
+  if (refreshToken !== undefined) {
+    credential = { type: 'refresh_token', refreshToken };
+  } else if (token !== undefined) {
+    if (!HEADER_SAFE.test(token)) throw bad('token contains characters not allowed in an HTTP header');
+    credential = { type: 'token', token };
   } else {
-    if (fields.username === undefined) throw bad('password is set but username is missing');
-    if (fields.password === undefined) throw bad('username is set but password is missing');
-    credential = { type: 'password', username: fields.username, password: fields.password };
+    if (username === undefined) throw bad('password is set but username is missing');
+    if (password === undefined) throw bad('username is set but password is missing');
+    credential = { type: 'password', username, password };
   }
 
   const domain = optionalString(record, 'domain');
@@ -82,11 +82,12 @@ export function parseSecret(secretString: string): CckmSecret {
   if (caCert !== undefined && !PEM_CERT.test(caCert)) {
     throw bad('ca_cert must be a PEM certificate (-----BEGIN CERTIFICATE----- ...)');
   }
+  // An absent field stays an undefined property: every reader asks `!== undefined`, never `in`.
   return Object.freeze({
     credential: Object.freeze(credential),
-    ...(domain !== undefined && { domain }),
-    ...(authDomain !== undefined && { authDomain }),
-    ...(caCert !== undefined && { caCert }),
+    domain,
+    authDomain,
+    caCert,
   });
 }
 
@@ -151,26 +152,19 @@ export function createSecretSource(
 
   async function read(signal: AbortSignal | undefined, gen: number): Promise<CckmSecret> {
     reads++;
-    let secretString: string | undefined;
-    let hasBinary = false;
-    try {
-      const out = await client.send(
-        new GetSecretValueCommand({ SecretId: secretId }),
-        signal ? { abortSignal: signal } : {},
-      );
-      secretString = out.SecretString;
-      hasBinary = out.SecretBinary !== undefined;
-    } catch (error) {
-      throw classify(error, secretId, signal);
-    }
-    if (secretString === undefined) {
+    const out = await client
+      .send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal: signal })
+      .catch((error: unknown) => {
+        throw classify(error, secretId, signal);
+      });
+    if (out.SecretString === undefined) {
       throw new ConfigError(
-        hasBinary
+        out.SecretBinary !== undefined
           ? `Secrets Manager secret ${secretId} holds SecretBinary; a JSON SecretString is required`
           : `Secrets Manager secret ${secretId} has no SecretString`,
       );
     }
-    const secret = parseSecret(secretString);
+    const secret = parseSecret(out.SecretString);
     latest = secret;
     // An invalidate() during the read means the caller wants a fresher value than this one.
     if (gen === generation) cached = { secret, until: now() + ttlMs };

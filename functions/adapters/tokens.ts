@@ -15,8 +15,8 @@ export interface TokenGrant {
   readonly duration?: number;
 }
 
-/** The JSON body of a grant request (reference/cckm-api.md section 2.1). */
-export type GrantBody = Readonly<Record<string, string | number | readonly string[]>>;
+/** The JSON body of a grant request (reference/cckm-api.md section 2.1); an undefined member is left out. */
+export type GrantBody = Readonly<Record<string, string | number | readonly string[] | undefined>>;
 
 /** The label of the refresh tokens a password grant makes CM mint (contract section 2). */
 export const GRANT_LABEL = 'cckm-deletion-guard';
@@ -42,10 +42,8 @@ type GrantCredential = Exclude<CckmCredential, { readonly type: 'token' }>;
  * would mint a new refresh token and invalidate the stored one.
  */
 function grantBody(credential: GrantCredential, secret: CckmSecret): GrantBody {
-  const scope = {
-    ...(secret.domain !== undefined && { domain: secret.domain }),
-    ...(secret.authDomain !== undefined && { auth_domain: secret.authDomain }),
-  };
+  // `domain` and `auth_domain` are left out of the JSON when the secret has none.
+  const scope = { domain: secret.domain, auth_domain: secret.authDomain };
   return credential.type === 'refresh_token'
     ? { grant_type: 'refresh_token', refresh_token: credential.refreshToken, ...scope }
     : {

@@ -7,17 +7,22 @@ import {
   checkReenable,
   checkScope,
   DEFAULT_TIMEOUT_MS,
+  given,
   isPrincipalPattern,
+  listOf,
+  ok,
   PRINCIPAL_PATTERN_DESCRIPTION,
+  problem,
 } from './settings.ts';
 import { DEFAULT_METRICS_NAMESPACE } from './telemetry.ts';
 
 /**
  * The only reader of `process.env`. Each group of variables is parsed once, at module load, by a table
- * of rules (one per variable) into a frozen typed object; a bad variable does not crash the module:
- * `requireConfig` throws a ConfigError naming it at the first invocation, so the API answers 500 and
- * the log says what is wrong. The rules are plain functions rather than a zod schema: building and
- * running the schemas cost ~14 ms of every cold start (BENCHMARKS.md), for eight strings.
+ * that names, for each field of the config object, its variable and the rule that reads it; the result
+ * is frozen. A bad variable does not crash the module: `requireConfig` throws a ConfigError naming it
+ * at the first invocation, so the API answers 500 and the log says what is wrong. The rules are plain
+ * functions rather than a zod schema: building and running the schemas cost ~14 ms of every cold start
+ * (BENCHMARKS.md), for eight strings.
  */
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -25,27 +30,28 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** One variable's rule: its value from the raw string, or a problem naming the variable. */
 type Rule<T> = (raw: string | undefined, name: string) => Checked<T>;
 
-const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
-const problem = <T>(text: string): Checked<T> => ({ ok: false, problem: text });
+/** A field of a config object: the variable it is read from, and that variable's rule. */
+type Variable<T> = readonly [name: string, rule: Rule<T>];
 
-/** The values a table of rules yields, by variable name. */
-type ValuesOf<R> = { [K in keyof R]: R[K] extends Rule<infer T> ? T : never };
+/** The config object a table of variables yields. */
+type ValuesOf<V> = { readonly [K in keyof V]: V[K] extends Variable<infer T> ? T : never };
 
 /**
- * Applies every rule to its variable and returns the values, or throws one ConfigError naming every
- * bad variable (never its value), in the order of the rules.
+ * Applies every rule to its variable and returns the fields, frozen with what they hold (a list or a
+ * tag is shared by every invocation), or throws one ConfigError naming every bad variable (never its
+ * value), in the order of the table.
  */
-function parseWith<R extends Record<string, Rule<unknown>>>(env: Env, rules: R): ValuesOf<R> {
+function parseWith<V extends Record<string, Variable<unknown>>>(env: Env, variables: V): ValuesOf<V> {
   const values: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const [name, rule] of Object.entries(rules)) {
+  for (const [field, [name, rule]] of Object.entries(variables)) {
     const checked = rule(env[name], name);
-    if (checked.ok) values[name] = checked.value;
-    // Every rule's problem names its variable; the prefix is a guard for one that would not.
-    else problems.push(checked.problem.includes(name) ? checked.problem : `${name}: ${checked.problem}`);
+    // Every rule's problem is a sentence that starts with the variable's name.
+    if (checked.ok) values[field] = Object.freeze(checked.value);
+    else problems.push(checked.problem);
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
-  return values as ValuesOf<R>;
+  return Object.freeze(values) as ValuesOf<V>;
 }
 
 /** `true` / `false` in any case, around blanks; missing or empty means false. */
@@ -57,24 +63,13 @@ const bool: Rule<boolean> = (raw, name) => {
   return problem(`${name} must be true or false`);
 };
 
-const connectionRules = {
-  CCKM_URL: (raw: string | undefined, name: string): Checked<string> =>
-    raw === undefined ? problem(`${name} is required`) : checkHttpsOrigin(raw, name),
-  CCKM_SECRET_ID: (raw: string | undefined, name: string): Checked<string> => {
-    const v = raw?.trim();
-    if (v === undefined || v.length < 1) return problem(`${name} is required`);
-    return v.length > 2048 ? problem(`${name} is too long`) : ok(v);
-  },
-  CCKM_TLS_INSECURE: bool,
-  CCKM_TIMEOUT_MS: (raw: string | undefined, name: string): Checked<number> => {
-    if (raw === undefined || raw.trim() === '') return ok(DEFAULT_TIMEOUT_MS);
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 100 || n > 900_000) {
-      return problem(`${name} must be a whole number of milliseconds, 100 to 900000`);
-    }
-    return ok(n);
-  },
-};
+/** An optional value: blank means none, anything else must match `pattern` (`${name} must be ${what}`). */
+function optionalMatching(pattern: RegExp, what: string): Rule<string | undefined> {
+  return (raw, name) => {
+    const v = given(raw);
+    return v === undefined || pattern.test(v) ? ok(v) : problem(`${name} must be ${what}`);
+  };
+}
 
 export interface ConnectionConfig {
   /** CipherTrust Manager origin, e.g. `https://cm.example.com` (no trailing slash). */
@@ -84,40 +79,60 @@ export interface ConnectionConfig {
   readonly timeoutMs: number;
 }
 
-const policyRules = {
-  // An empty value means the default, as it already does for the other policy variables: a deployment
-  // that forwards an unset setting as '' must not stop the function.
-  MODE: checkMode,
-  REENABLE: checkReenable,
-  ALLOWED_PRINCIPALS: (raw: string | undefined, name: string): Checked<string[]> => {
-    const list = (raw ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0);
-    const bad = list.find((p) => !isPrincipalPattern(p));
-    return bad === undefined
-      ? ok(list)
-      : problem(`${name} has an entry that is not ${PRINCIPAL_PATTERN_DESCRIPTION}: ${bad.slice(0, 200)}`);
-  },
-  EXEMPT_TAG: checkExemptTag,
-  NOTIFY_TOPIC_ARN: (raw: string | undefined, name: string): Checked<string | undefined> => {
-    if (raw === undefined || raw.trim() === '') return ok(undefined);
-    const v = raw.trim();
-    return /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(v)
-      ? ok(v)
-      : problem(`${name} must be an SNS topic ARN`);
-  },
-};
+const connectionVariables = {
+  cckmUrl: [
+    'CCKM_URL',
+    (raw, name): Checked<string> =>
+      raw === undefined ? problem(`${name} is required`) : checkHttpsOrigin(raw, name),
+  ],
+  secretId: [
+    'CCKM_SECRET_ID',
+    (raw, name): Checked<string> => {
+      const v = given(raw);
+      if (v === undefined) return problem(`${name} is required`);
+      return v.length > 2048 ? problem(`${name} is too long`) : ok(v);
+    },
+  ],
+  tlsInsecure: ['CCKM_TLS_INSECURE', bool],
+  timeoutMs: [
+    'CCKM_TIMEOUT_MS',
+    (raw, name): Checked<number> => {
+      const v = given(raw);
+      if (v === undefined) return ok(DEFAULT_TIMEOUT_MS);
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 100 || n > 900_000) {
+        return problem(`${name} must be a whole number of milliseconds, 100 to 900000`);
+      }
+      return ok(n);
+    },
+  ],
+} satisfies Record<keyof ConnectionConfig, Variable<unknown>>;
 
 export interface PolicyConfig extends PolicySettings {
   readonly notifyTopicArn: string | undefined;
 }
 
-const reachRules = {
-  SCOPE_ACCOUNTS: (raw: string | undefined, name: string) => checkScope(raw, name, 'accounts'),
-  SCOPE_REGIONS: (raw: string | undefined, name: string) => checkScope(raw, name, 'regions'),
-  SWEEP_SYNC: bool,
-};
+const policyVariables = {
+  // An empty value means the default, as it already does for the other policy variables: a deployment
+  // that forwards an unset setting as '' must not stop the function.
+  mode: ['MODE', checkMode],
+  reenable: ['REENABLE', checkReenable],
+  allowedPrincipals: [
+    'ALLOWED_PRINCIPALS',
+    (raw, name): Checked<string[]> => {
+      const list = listOf(raw);
+      const bad = list.find((p) => !isPrincipalPattern(p));
+      return bad === undefined
+        ? ok(list)
+        : problem(`${name} has an entry that is not ${PRINCIPAL_PATTERN_DESCRIPTION}: ${bad.slice(0, 200)}`);
+    },
+  ],
+  exemptTag: ['EXEMPT_TAG', checkExemptTag],
+  notifyTopicArn: [
+    'NOTIFY_TOPIC_ARN',
+    optionalMatching(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'an SNS topic ARN'),
+  ],
+} satisfies Record<keyof PolicyConfig, Variable<unknown>>;
 
 /** The accounts and Regions this deployment protects (contract section 4, scope). */
 export interface ScopeConfig {
@@ -131,57 +146,44 @@ export interface ReachConfig {
   readonly sweepSync: boolean;
 }
 
+const reachVariables = {
+  accounts: ['SCOPE_ACCOUNTS', (raw, name) => checkScope(raw, name, 'accounts')],
+  regions: ['SCOPE_REGIONS', (raw, name) => checkScope(raw, name, 'regions')],
+  sweepSync: ['SWEEP_SYNC', bool],
+} satisfies Record<string, Variable<unknown>>;
+
 /** Parses the CipherTrust Manager connection variables; throws ConfigError naming each bad one. */
 export function parseConnectionConfig(env: Env): ConnectionConfig {
-  const v = parseWith(env, connectionRules);
-  return Object.freeze({
-    cckmUrl: v.CCKM_URL,
-    secretId: v.CCKM_SECRET_ID,
-    tlsInsecure: v.CCKM_TLS_INSECURE,
-    timeoutMs: v.CCKM_TIMEOUT_MS,
-  });
+  return parseWith(env, connectionVariables);
 }
 
 /** Parses the remediation policy variables; throws ConfigError naming each bad one. */
 export function parsePolicyConfig(env: Env): PolicyConfig {
-  const v = parseWith(env, policyRules);
-  return Object.freeze({
-    mode: v.MODE,
-    reenable: v.REENABLE,
-    allowedPrincipals: Object.freeze([...v.ALLOWED_PRINCIPALS]),
-    exemptTag: Object.freeze(v.EXEMPT_TAG),
-    notifyTopicArn: v.NOTIFY_TOPIC_ARN,
-  });
+  return parseWith(env, policyVariables);
 }
 
 /** Parses SCOPE_ACCOUNTS, SCOPE_REGIONS and SWEEP_SYNC; throws ConfigError naming each bad one. */
 export function parseReachConfig(env: Env): ReachConfig {
-  const v = parseWith(env, reachRules);
-  return Object.freeze({
-    scope: Object.freeze({ accounts: v.SCOPE_ACCOUNTS, regions: v.SCOPE_REGIONS }),
-    sweepSync: v.SWEEP_SYNC,
-  });
+  const { accounts, regions, sweepSync } = parseWith(env, reachVariables);
+  return Object.freeze({ scope: Object.freeze({ accounts, regions }), sweepSync });
 }
-
-const ledgerRules = {
-  LEDGER_TABLE: (raw: string | undefined, name: string): Checked<string | undefined> => {
-    if (raw === undefined || raw.trim() === '') return ok(undefined);
-    const v = raw.trim();
-    // DynamoDB's own rule for a table name.
-    return /^[A-Za-z0-9_.-]{3,255}$/.test(v)
-      ? ok(v)
-      : problem(`${name} must be a DynamoDB table name: 3 to 255 of A-Z a-z 0-9 _ . -`);
-  },
-};
 
 export interface LedgerConfig {
   /** The ledger table (contract section 7); undefined: no memory between events. */
   readonly tableName: string | undefined;
 }
 
+const ledgerVariables = {
+  tableName: [
+    'LEDGER_TABLE',
+    // DynamoDB's own rule for a table name.
+    optionalMatching(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name: 3 to 255 of A-Z a-z 0-9 _ . -'),
+  ],
+} satisfies Record<keyof LedgerConfig, Variable<unknown>>;
+
 /** Parses `LEDGER_TABLE`; throws ConfigError naming it when it is no table name. */
 export function parseLedgerConfig(env: Env): LedgerConfig {
-  return Object.freeze({ tableName: parseWith(env, ledgerRules).LEDGER_TABLE });
+  return parseWith(env, ledgerVariables);
 }
 
 /** The outcome of parsing once at load: the value, or the error to throw at every invocation. */

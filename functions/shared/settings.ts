@@ -39,18 +39,28 @@ export type Checked<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly problem: string };
 
-const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
-const problem = <T>(text: string): Checked<T> => ({ ok: false, problem: text });
+/** A setting's value, as a rule returns it. */
+export const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
+/** A setting's problem, as a rule returns it. */
+export const problem = <T>(text: string): Checked<T> => ({ ok: false, problem: text });
 
-/** A blank or missing value means "use the default". */
-function given(raw: string | undefined): string | undefined {
+/** The trimmed value; undefined when it is blank or missing, which means "use the default". */
+export function given(raw: string | undefined): string | undefined {
   const v = raw?.trim();
   return v === undefined || v === '' ? undefined : v;
 }
 
-/** `a, b or c`, for messages that list the accepted values. */
+/** The entries of a comma-separated list, trimmed, empty ones dropped; blank means none. */
+export function listOf(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** `a, b or c`, for messages that list the accepted values (two or more: MODES, REENABLES). */
 function oneOf(values: readonly string[]): string {
-  return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
+  return `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
 }
 
 function member<T extends string>(values: readonly T[], fallback: T) {
@@ -123,7 +133,8 @@ export function checkHttpsOrigin(
     url.password ||
     url.search ||
     url.hash ||
-    (url.pathname !== '/' && url.pathname !== '')
+    // An https URL's path is never empty: `/` alone means none.
+    url.pathname !== '/'
   ) {
     return problem(
       `${name} must be an origin only (https://host[:port]), without path, query or credentials`,
@@ -155,14 +166,7 @@ export function checkScope(
   kind: keyof typeof SCOPE_KINDS,
 ): Checked<Scope> {
   const { pattern, what } = SCOPE_KINDS[kind];
-  const entries = [
-    ...new Set(
-      (raw ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0),
-    ),
-  ];
+  const entries = [...new Set(listOf(raw))];
   if (entries.length === 0 || (entries.length === 1 && entries[0] === '*')) return ok('*');
   if (entries.includes('*')) return problem(`${name} is either * or a list of ${what}s, not both`);
   const bad = entries.find((e) => !pattern.test(e));
