@@ -1,6 +1,7 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseKeyArn, parseKeyIdRef } from '../../../functions/domain/aws-key-ref.ts';
 import type { ManagedKey } from '../../../functions/domain/managed-key.ts';
 import type { UnreadableKey } from '../../../functions/domain/ports.ts';
 import {
@@ -557,6 +558,26 @@ describe('findAwsKey', () => {
     await expect(h.client.findAwsKey({ keyId: AWS_KEY_ID, region: REGION })).resolves.toMatchObject({
       cckmId: CCKM_ID,
     });
+  });
+
+  it('looks a parsed ARN reference up by its KeyId, Region and account, as a plain one', async () => {
+    setup();
+    interceptTokens(h.pool, JWT);
+    interceptList(byKeyId, [
+      keyRecord({ id: numberedCckmId(1), account: '999999999999' }),
+      keyRecord({ id: numberedCckmId(2) }),
+    ]);
+    const ref = parseKeyArn(`arn:aws:kms:${REGION}:${ACCOUNT}:key/${AWS_KEY_ID}`);
+    await expect(h.client.findAwsKey(ref)).resolves.toMatchObject({ cckmId: numberedCckmId(2) });
+  });
+
+  it('checks a copy of a parsed reference again: a hostile region in it is refused with zero requests', async () => {
+    setup();
+    const ref = parseKeyIdRef(AWS_KEY_ID, REGION);
+    await expect(
+      h.client.findAwsKey({ ...ref, region: 'eu-west-1&keystate=Enabled' }),
+    ).rejects.toBeInstanceOf(ValidationError);
+    expect(h.client.stats().requests).toBe(0);
   });
 
   it('returns undefined when CCKM has no record', async () => {
