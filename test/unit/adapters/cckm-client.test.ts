@@ -621,7 +621,9 @@ describe('findAwsKey', () => {
     ]);
     const call = h.client.findAwsKey({ keyId: AWS_KEY_ID, region: REGION, account: ACCOUNT });
     await expect(call).rejects.toBeInstanceOf(UpstreamError);
-    await expect(call).rejects.toThrow(`${numberedCckmId(1)} (kms kms-a), ${numberedCckmId(2)} (kms kms-b)`);
+    await expect(call).rejects.toThrow(
+      `CCKM holds more than one record for AWS key ${AWS_KEY_ID} in ${REGION}: ${numberedCckmId(1)} (kms kms-a), ${numberedCckmId(2)} (kms kms-b); the account does not tell them apart`,
+    );
   });
 
   it('fails rather than guess when CCKM holds more matches than it sent', async () => {
@@ -630,7 +632,9 @@ describe('findAwsKey', () => {
     interceptList(byKeyId, [keyRecord()], 2);
     const call = h.client.findAwsKey({ keyId: AWS_KEY_ID, region: REGION });
     await expect(call).rejects.toBeInstanceOf(UpstreamError);
-    await expect(call).rejects.toThrow(/more than one record for AWS key/);
+    await expect(call).rejects.toThrow(
+      `CCKM holds more than one record for AWS key ${AWS_KEY_ID} in ${REGION}: ${CCKM_ID} (kms kms-main); the account does not tell them apart`,
+    );
   });
 
   it('refuses a list envelope without resources', async () => {
