@@ -1,10 +1,4 @@
-import {
-  type AwsKeyRef,
-  isCheckedKeyRef,
-  isRegion,
-  parseKeyArn,
-  parseKeyIdRef,
-} from '../domain/aws-key-ref.ts';
+import { type AwsKeyRef, isRegion, parseKeyArn, parseKeyIdRef } from '../domain/aws-key-ref.ts';
 import { isPendingDeletion, type ManagedKey, PENDING_STATES } from '../domain/managed-key.ts';
 import type { CallOptions, CckmApi, PageInfo, UnreadableKey } from '../domain/ports.ts';
 import { UpstreamError, ValidationError } from '../shared/errors.ts';
@@ -190,11 +184,8 @@ export function createKeyListing(
 
   return {
     async findAwsKey(ref: AwsKeyRef, options?: CallOptions) {
-      // The ids go into the query string: checked here, unless the reference is one the parsers built
-      // (and froze) after checking these very fields, as every CloudTrail event's and API request's is.
-      const { keyId, region, account } = isCheckedKeyRef(ref)
-        ? ref
-        : parseKeyIdRef(ref?.keyId, ref?.region, ref?.account);
+      // The ids go into the query string: checked here, whatever the caller already checked.
+      const { keyId, region, account } = parseKeyIdRef(ref?.keyId, ref?.region, ref?.account);
       const wanted = keyId.toLowerCase();
       const { records, total } = await listOnce({ keyid: keyId, region, limit: PAGE_SIZE }, options);
       // CM's filter is trusted only as far as the records prove it: KeyID, Region and account.

@@ -22,22 +22,6 @@ export interface AwsKeyRef {
   readonly arn?: string;
 }
 
-/**
- * References this module built: frozen as they were checked, so a holder of one can skip the checks
- * (the CCKM lookup would otherwise check every CloudTrail event's key a second time).
- */
-const checkedRefs = new WeakSet<AwsKeyRef>();
-
-function checked<R extends AwsKeyRef>(ref: R): R {
-  checkedRefs.add(Object.freeze(ref));
-  return ref;
-}
-
-/** True for a reference built by `parseKeyArn` or `parseKeyIdRef`: its fields passed their checks. */
-export function isCheckedKeyRef(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && checkedRefs.has(value as AwsKeyRef);
-}
-
 /** True for a CCKM id (a UUID). */
 export function isCckmId(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
@@ -90,7 +74,7 @@ export function parseKeyArn(value: unknown, what = 'arn'): AwsKeyRef & { arn: st
   ) {
     throw new ValidationError(`${what} must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)`);
   }
-  return checked({ arn: value, region, account, keyId });
+  return { arn: value, region, account, keyId };
 }
 
 /** Builds a reference from a KeyId and Region, or throws a ValidationError naming the bad field. */
@@ -104,5 +88,5 @@ export function parseKeyIdRef(keyId: unknown, region: unknown, account?: unknown
   if (account !== undefined && !isAccountId(account)) {
     throw new ValidationError('account must be a 12-digit AWS account id');
   }
-  return checked(account === undefined ? { keyId, region } : { keyId, region, account });
+  return account === undefined ? { keyId, region } : { keyId, region, account };
 }
