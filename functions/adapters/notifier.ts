@@ -22,6 +22,9 @@ export function createSnsNotifier(options: {
 }): Notify {
   const { client, topicArn, logger } = options;
   const timeoutMs = options.timeoutMs ?? PUBLISH_TIMEOUT_MS;
+  // A delay `AbortSignal.timeout` refuses (not a whole number of ms from 0 to 2^32 - 1) still fails each
+  // publish with its RangeError, as it did when every publish called it.
+  const refused = !(Number.isInteger(timeoutMs) && timeoutMs >= 0 && timeoutMs <= 0xffff_ffff);
   return async (notification) => {
     // A digest is filtered by its most pressing line; a key's message by its outcome.
     const isDigest = 'headline' in notification;
@@ -31,22 +34,21 @@ export function createSnsNotifier(options: {
     // the publish settles: a timeout signal's timer fires for every publish, 3 s later, long after it
     // finished, building an abort reason and dispatching an event nobody listens to (BENCHMARKS.md).
     const abort = new AbortController();
-    const timer = setTimeout(abortOnTimeout, timeoutMs, abort);
-    timer.unref();
+    const timer = refused ? undefined : setTimeout(abortOnTimeout, timeoutMs, abort).unref();
     try {
-      const result = await client.send(
-        new PublishCommand({
-          TopicArn: topicArn,
-          Subject: notification.subject,
-          Message: notification.message,
-          // Lets subscribers filter (e.g. only `failed` to a pager) without parsing the body.
-          MessageAttributes: {
-            outcome: { DataType: 'String', StringValue: outcome },
-            kind: { DataType: 'String', StringValue: kind },
-          },
-        }),
-        { abortSignal: abort.signal },
-      );
+      const command = new PublishCommand({
+        TopicArn: topicArn,
+        Subject: notification.subject,
+        Message: notification.message,
+        // Lets subscribers filter (e.g. only `failed` to a pager) without parsing the body.
+        MessageAttributes: {
+          outcome: { DataType: 'String', StringValue: outcome },
+          kind: { DataType: 'String', StringValue: kind },
+        },
+      });
+      const result = await client.send(command, {
+        abortSignal: refused ? AbortSignal.timeout(timeoutMs) : abort.signal,
+      });
       if (printsAt(logger, DEBUG_LEVEL)) {
         logger.debug('notification published', { kind, outcome, messageId: result.MessageId });
       }

@@ -64,6 +64,21 @@ describe('createSnsNotifier', () => {
     );
   });
 
+  it('fails each publish with the RangeError AbortSignal.timeout gives a delay it refuses', async () => {
+    for (const timeoutMs of [-1, 1.5, 2 ** 32]) {
+      const { client, signals } = fakeClient(async () => ({ MessageId: 'm-1' }));
+      const notify = createSnsNotifier({ client, topicArn: TOPIC, logger: new Logger(), timeoutMs });
+      await expect(notify(NOTIFICATION)).resolves.toBe(false);
+      expect(signals).toEqual([]);
+    }
+    const failures = output.lines().filter((l) => l.message === 'notification failed');
+    expect(failures.map((l) => [l.errorName, String(l.errorMessage).slice(0, 39)])).toEqual([
+      ['RangeError', 'The value of "delay" is out of range. I'],
+      ['RangeError', 'The value of "delay" is out of range. I'],
+      ['RangeError', 'The value of "delay" is out of range. I'],
+    ]);
+  });
+
   it('never aborts a publish that finished: its timer is cleared', async () => {
     const { client, signals } = fakeClient(async () => ({ MessageId: 'm-1' }));
     const notify = createSnsNotifier({ client, topicArn: TOPIC, logger: new Logger(), timeoutMs: 5 });
