@@ -32,7 +32,7 @@ export function createSnsNotifier(options: {
     const kind = isDigest ? 'digest' : 'key';
     // What `AbortSignal.timeout` gives (the same `TimeoutError` reason), with a timer that is cleared once
     // the publish settles: a timeout signal's timer fires for every publish, 3 s later, long after it
-    // finished, building an abort reason and dispatching an event nobody listens to (BENCHMARKS.md).
+    // finished, building an abort reason and dispatching an event nobody listens to (5-10 µs of CPU each).
     const abort = new AbortController();
     const timer = refused ? undefined : setTimeout(abortOnTimeout, timeoutMs, abort).unref();
     try {
