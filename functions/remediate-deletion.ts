@@ -6,9 +6,9 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { containerCckmClient } from './adapters/container-cckm-client.ts';
 import { createDynamoLedger } from './adapters/ledger-dynamodb.ts';
-import { createSnsNotifier } from './adapters/notifier.ts';
+import { createSnsNotifier, type Notify } from './adapters/notifier.ts';
 import type { Ledger } from './domain/ledger.ts';
-import type { CckmApi } from './domain/ports.ts';
+import type { CckmApi, RemediationPorts } from './domain/ports.ts';
 import { assertComplete, remediate } from './domain/remediation.ts';
 import type { OutcomeRecord, RemediationResult } from './domain/remediation-outcome.ts';
 import {
@@ -55,33 +55,48 @@ export const SAFETY_MARGIN_MS = 5000;
 
 /** Builds the EventBridge handler of contract section 4: one outcome per key, throws when any failed. */
 export function createRemediationHandler(deps: RemediationDeps) {
+  const log = deps.logger;
+  // The ports that depend on nothing but `deps`, built once rather than at every event.
+  const audit: RemediationPorts['audit'] = (record) => {
+    if (printsAt(log, INFO_LEVEL)) log.info('remediation outcome', auditFields(record));
+  };
+  const progress: RemediationPorts['progress'] = (message, fields) => {
+    if (printsAt(log, INFO_LEVEL)) log.info(message, { ...fields });
+  };
+  const warn: NonNullable<RemediationPorts['warn']> = (message, fields) => log.warn(message, { ...fields });
+  const unexpected: NonNullable<RemediationPorts['unexpected']> = (message, error, fields) =>
+    log.error(message, { ...fields, error: sourceMapped(error) as Error });
+  const metric: NonNullable<RemediationPorts['metric']> = (name, value) =>
+    recordGuardMetric(deps.metrics, name, value);
+  const now = deps.now ?? Date.now;
+  // The notifier of the last (client, topic) pair: the same at every warm event.
+  let notifier: { client: SNSClient; topicArn: string; notify: Notify } | undefined;
+  const notifierFor = (client: SNSClient, topicArn: string): Notify => {
+    if (notifier?.client !== client || notifier.topicArn !== topicArn) {
+      notifier = { client, topicArn, notify: createSnsNotifier({ client, topicArn, logger: log }) };
+    }
+    return notifier.notify;
+  };
+
   // No middy early timeout (a timer, a promise and a race per event): the domain's deadline keeps
   // `safetyMarginMs` (5 s) of Lambda's time back, long before middy's 5 ms would fire.
   return middy<unknown, RemediationResult>({ timeoutEarlyInMillis: 0 })
-    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
+    .use(injectLambdaContext(log, { resetKeys: true }))
     .handler(async (event: unknown, context: Context) => {
       const config = deps.policy();
       const cckm = deps.cckm();
       const reachConfig = deps.reach?.();
       const ledger = deps.ledger?.();
-      const now = deps.now ?? Date.now;
       const result = await remediate(event, {
         cckm,
         policy: config,
-        audit: (record) => {
-          if (printsAt(deps.logger, INFO_LEVEL)) deps.logger.info('remediation outcome', auditFields(record));
-        },
-        progress: (message, fields) => {
-          if (printsAt(deps.logger, INFO_LEVEL)) deps.logger.info(message, { ...fields });
-        },
-        warn: (message, fields) => deps.logger.warn(message, { ...fields }),
-        unexpected: (message, error, fields) =>
-          deps.logger.error(message, { ...fields, error: sourceMapped(error) as Error }),
-        notify: config.notifyTopicArn
-          ? createSnsNotifier({ client: deps.sns(), topicArn: config.notifyTopicArn, logger: deps.logger })
-          : undefined,
+        audit,
+        progress,
+        warn,
+        unexpected,
+        notify: config.notifyTopicArn ? notifierFor(deps.sns(), config.notifyTopicArn) : undefined,
         ...(ledger && { ledger }),
-        metric: (name, value) => recordGuardMetric(deps.metrics, name, value),
+        metric,
         now,
         deadline: deadlineOf(context, now(), deps.safetyMarginMs ?? SAFETY_MARGIN_MS),
         concurrency: deps.concurrency,

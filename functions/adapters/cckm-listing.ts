@@ -20,6 +20,8 @@ export const MAX_PAGES = 200;
 const MAX_PASSES = 3;
 /** CCKM's collection of AWS keys; a key's own path and its actions hang off it. */
 export const KEYS_PATH = '/api/v1/cckm/aws/keys';
+/** The label of a list call in errors and logs. */
+const LIST_LABEL = `GET ${KEYS_PATH}`;
 // The listing's filter and the check of each listed record (isPendingDeletion) share one set of states.
 const PENDING_KEY_STATES: readonly string[] = [...PENDING_STATES];
 
@@ -67,12 +69,20 @@ function arnParts(arn: string | undefined): { account: string; region: string } 
   }
 }
 
-/** The one match, undefined for none, UpstreamError when CCKM holds several records or more than it sent. */
-function single(matches: readonly CckmRecord[], incomplete: boolean, what: string): CckmRecord | undefined {
+/**
+ * The one match for the AWS key `keyId` in `region`, undefined for none, UpstreamError when CCKM holds
+ * several records or more than it sent (the key's name is put together only for that error).
+ */
+function single(
+  matches: readonly CckmRecord[],
+  incomplete: boolean,
+  keyId: string,
+  region: string,
+): CckmRecord | undefined {
   if (!incomplete && matches.length <= 1) return matches[0];
   const ids = matches.map((k) => `${k.id} (kms ${k.kms ?? k.kms_id ?? 'unknown'})`).join(', ');
   throw new UpstreamError(
-    `CCKM holds more than one record for ${what}: ${ids || 'more than one page of matches'}; the account does not tell them apart`,
+    `CCKM holds more than one record for AWS key ${keyId} in ${region}: ${ids || 'more than one page of matches'}; the account does not tell them apart`,
   );
 }
 
@@ -105,7 +115,7 @@ export function createKeyListing(
     options: CallOptions | undefined,
     unreadable?: UnreadableKey[],
   ): Promise<{ records: CckmRecord[]; total: number; items: number }> {
-    const label = `GET ${KEYS_PATH}`;
+    const label = LIST_LABEL;
     const response = await session.call({ method: 'GET', path: KEYS_PATH, query }, label, options);
     const envelope = listEnvelopeOf(okJson(response, label));
     if (!envelope) throw malformed(label, 'a malformed list', response);
@@ -187,7 +197,7 @@ export function createKeyListing(
             k.aws_param.AWSAccountId === undefined ||
             k.aws_param.AWSAccountId === account),
       );
-      const match = single(matches, total > records.length, `AWS key ${keyId} in ${region}`);
+      const match = single(matches, total > records.length, keyId, region);
       return match && toManagedKey(match);
     },
 

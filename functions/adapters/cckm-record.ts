@@ -61,13 +61,19 @@ export function parseCckmRecord(value: unknown): CckmRecord | undefined {
   const p = value.aws_param;
   if (!nonEmptyString(value.region) || !isJsonObject(p)) return undefined;
   if (!nonEmptyString(p.KeyID) || !nonEmptyString(p.Arn) || !nonEmptyString(p.KeyState)) return undefined;
+  const badAccount = p.AWSAccountId !== undefined && typeof p.AWSAccountId !== 'string';
+  const badEnabled = p.Enabled !== undefined && typeof p.Enabled !== 'boolean';
+  const badAlias =
+    p.Alias !== undefined && !(Array.isArray(p.Alias) && p.Alias.every((a) => typeof a === 'string'));
+  const badTags = p.Tags !== undefined && !(Array.isArray(p.Tags) && p.Tags.every(isTag));
+  // A record whose fields all have their types (every record CM writes) is kept as it came; only one with
+  // a field to drop is copied, so a lookup or a listing page does not copy every record twice.
+  if (!(badAccount || badEnabled || badAlias || badTags)) return value as unknown as CckmRecord;
   const param: Record<string, unknown> = { ...p };
-  if (p.AWSAccountId !== undefined && typeof p.AWSAccountId !== 'string') param.AWSAccountId = undefined;
-  if (p.Enabled !== undefined && typeof p.Enabled !== 'boolean') param.Enabled = undefined;
-  if (p.Alias !== undefined && !(Array.isArray(p.Alias) && p.Alias.every((a) => typeof a === 'string'))) {
-    param.Alias = undefined;
-  }
-  if (p.Tags !== undefined && !(Array.isArray(p.Tags) && p.Tags.every(isTag))) param.Tags = undefined;
+  if (badAccount) param.AWSAccountId = undefined;
+  if (badEnabled) param.Enabled = undefined;
+  if (badAlias) param.Alias = undefined;
+  if (badTags) param.Tags = undefined;
   return { ...value, aws_param: param } as unknown as CckmRecord;
 }
 

@@ -62,6 +62,7 @@ export function parseKeyArn(value: unknown, what = 'arn'): AwsKeyRef & { arn: st
   }
   const parts = value.split(':');
   const [arnLiteral, partition, service, region, account, resource] = parts;
+  const keyId = resource?.startsWith('key/') ? resource.slice(4) : undefined;
   if (
     parts.length !== 6 ||
     arnLiteral !== 'arn' ||
@@ -69,12 +70,11 @@ export function parseKeyArn(value: unknown, what = 'arn'): AwsKeyRef & { arn: st
     service !== 'kms' ||
     !isRegion(region) ||
     !isAccountId(account) ||
-    !resource?.startsWith('key/') ||
-    !isAwsKeyId(resource.slice(4))
+    !isAwsKeyId(keyId)
   ) {
     throw new ValidationError(`${what} must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)`);
   }
-  return { arn: value, region, account, keyId: resource.slice(4) };
+  return { arn: value, region, account, keyId };
 }
 
 /** Builds a reference from a KeyId and Region, or throws a ValidationError naming the bad field. */

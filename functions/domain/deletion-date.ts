@@ -54,10 +54,11 @@ export function parseDeletionDate(value: unknown): string | undefined {
       if (hour > 23 || Number(mm) > 59 || Number(ss) > 59 || Number(day) < 1 || Number(day) > 31) {
         return undefined;
       }
-      const ms = Date.UTC(Number(year), month, Number(day), hour, Number(mm), Number(ss));
+      const date = new Date(Date.UTC(Number(year), month, Number(day), hour, Number(mm), Number(ss)));
       // Date.UTC rolls Feb 31 over into March; a rolled date is not what the text said.
-      if (new Date(ms).getUTCDate() !== Number(day)) return undefined;
-      return toIso(ms);
+      if (date.getUTCDate() !== Number(day)) return undefined;
+      // A four-digit year, a checked day and time: always a valid date, written from the one Date.
+      return date.toISOString();
     }
     if (ISO_DATE.test(text)) return toIso(Date.parse(text));
     return undefined;

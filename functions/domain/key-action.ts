@@ -148,7 +148,8 @@ export async function publish(
 export async function settle(ports: RemediationPorts, record: OutcomeRecord): Promise<number> {
   audit(ports, record);
   const delivered = shouldNotify(record) ? await publish(ports, formatNotification(record)) : undefined;
-  await rememberEvent(ports, record, delivered === true);
+  // Without a ledger there is nothing to remember: no call, no promise to wait on.
+  if (ports.ledger) await rememberEvent(ports, record, delivered === true);
   return delivered === false && NOTIFICATION_ONLY.has(record.outcome) ? 1 : 0;
 }
 

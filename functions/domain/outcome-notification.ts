@@ -63,7 +63,9 @@ export function formatNotification(record: OutcomeRecord): OutcomeNotification {
 /** `<what happened>: <alias or key id> (<account> <region>)`, printable ASCII, at most 99 characters. */
 export function formatSubject(record: OutcomeRecord): string {
   const label = LABELS[record.outcome];
-  const where = [record.key.account, record.key.region].filter(Boolean).join(' ');
+  const { account, region } = record.key;
+  // `<account> <region>`, or whichever of the two is known (no array to filter and join per message).
+  const where = account && region ? `${account} ${region}` : account || region || '';
   const suffix = where ? ` (${ascii(where)})` : '';
   // A record without any key is a sweep that could not list the keys.
   const fallback = record.kind === 'sweep' ? 'sweep (keys could not be listed)' : 'unknown key';

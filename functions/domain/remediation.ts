@@ -57,15 +57,20 @@ export async function remediate(input: unknown, ports: RemediationPorts): Promis
     const synced = await startSweepSync(event, ports);
     if (synced !== undefined) note = `${note}; ${synced}`;
   }
-  const result: RemediationResult = {
-    eventId: event.eventId,
-    kind: event.kind,
-    ...(note === undefined ? {} : { note }),
-    outcomes,
-    summary: summarise(outcomes),
-    ...(coverage === undefined ? {} : { coverage }),
-    ...(undelivered > 0 ? { undelivered } : {}),
-  };
+  const summary = summarise(outcomes);
+  // A CloudTrail event's result (no note, no coverage, all delivered) is one literal, not three spreads.
+  const result: RemediationResult =
+    note === undefined && coverage === undefined && undelivered === 0
+      ? { eventId: event.eventId, kind: event.kind, outcomes, summary }
+      : {
+          eventId: event.eventId,
+          kind: event.kind,
+          ...(note === undefined ? {} : { note }),
+          outcomes,
+          summary,
+          ...(coverage === undefined ? {} : { coverage }),
+          ...(undelivered > 0 ? { undelivered } : {}),
+        };
   ports.progress('remediation summary', {
     eventId: result.eventId,
     kind: result.kind,

@@ -45,6 +45,18 @@ function line(target: MetricsTarget, directives: string, members: string): void 
   );
 }
 
+/** The `Outcome` and `Events` directives of the last namespace seen: the same text at every invocation. */
+let directives: { namespace: string; outcomes: string; events: string; both: string } | undefined;
+
+function directivesOf(namespace: string): { outcomes: string; events: string; both: string } {
+  if (directives?.namespace !== namespace) {
+    const outcomes = directive(namespace, OUTCOME_DIMENSION, OUTCOME_METRIC);
+    const events = directive(namespace, 'kind', EVENT_METRIC);
+    directives = { namespace, outcomes, events, both: `${outcomes},${events}` };
+  }
+  return directives;
+}
+
 /**
  * An invocation's metrics: one `Outcome` datapoint per outcome that occurred (dimensions `service`,
  * `outcome`; valued at its count, which sums like one per key) and one `Events` datapoint (dimensions
@@ -57,18 +69,18 @@ export function recordOutcomes(
   summary: Readonly<Record<string, number | undefined>>,
 ): void {
   if (!target.enabled) return;
-  const outcomes = directive(target.namespace, OUTCOME_DIMENSION, OUTCOME_METRIC);
-  let events: string | undefined = directive(target.namespace, 'kind', EVENT_METRIC);
+  const { outcomes, events, both } = directivesOf(target.namespace);
   const eventsMembers = `"kind":${JSON.stringify(eventKind)},"${EVENT_METRIC}":1`;
+  let first = true;
   for (const outcome of Object.keys(summary)) {
     const count = summary[outcome];
     if (!count) continue;
     const members = `"${OUTCOME_DIMENSION}":${JSON.stringify(outcome)},"${OUTCOME_METRIC}":${count}`;
-    if (events === undefined) line(target, outcomes, members);
-    else line(target, `${outcomes},${events}`, `${members},${eventsMembers}`);
-    events = undefined;
+    if (first) line(target, both, `${members},${eventsMembers}`);
+    else line(target, outcomes, members);
+    first = false;
   }
-  if (events !== undefined) line(target, events, eventsMembers);
+  if (first) line(target, events, eventsMembers);
 }
 
 /**

@@ -365,6 +365,41 @@ describe('remediate-deletion handler', () => {
     });
   });
 
+  it('publishes each warm event to the topic and client its invocation resolves', async () => {
+    const OTHER_TOPIC = 'arn:aws:sns:us-west-2:111122223333:other-topic';
+    const otherClient = new SNSClient({ region: 'eu-west-1' });
+    const steps: { topic?: string; client: SNSClient }[] = [
+      { topic: TOPIC, client: snsClient },
+      { topic: TOPIC, client: snsClient },
+      { topic: OTHER_TOPIC, client: snsClient },
+      { client: snsClient },
+      { topic: OTHER_TOPIC, client: otherClient },
+      { topic: TOPIC, client: snsClient },
+    ];
+    let step = 0;
+    const handler = createRemediationHandler({
+      cckm: () => new FakeCm([]),
+      policy: () => policyOf(steps[step]?.topic ? { notifyTopicArn: steps[step]?.topic } : {}),
+      sns: () => steps[step]?.client ?? snsClient,
+      logger: new Logger({ serviceName: 'cckm-deletion-guard' }),
+      metrics: { namespace: 'CckmDeletionGuard', enabled: true },
+    });
+    const clients: unknown[] = [];
+    for (; step < steps.length; step++) {
+      const calls = sns.commandCalls(PublishCommand).length;
+      const result = await handler(fixture('schedule-denied'), context());
+      expect(result.summary).toEqual({ 'denied-attempt': 1 });
+      const call = sns.commandCalls(PublishCommand)[calls];
+      expect(call?.args[0].input.TopicArn).toBe(steps[step]?.topic);
+      clients.push(call?.thisValue);
+    }
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 5);
+    const expected = [snsClient, snsClient, snsClient, undefined, otherClient, snsClient];
+    clients.forEach((client, i) => {
+      expect(client).toBe(expected[i]);
+    });
+  });
+
   it('publishes nothing when NOTIFY_TOPIC_ARN is not set', async () => {
     const result = await handlerWith(new FakeCm([key()]), {})(fixture('schedule-single-region'), context());
     expect(result.summary).toEqual({ cancelled: 1 });

@@ -1,6 +1,7 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseKeyArn, parseKeyIdRef } from '../../../functions/domain/aws-key-ref.ts';
 import type { ManagedKey } from '../../../functions/domain/managed-key.ts';
 import type { UnreadableKey } from '../../../functions/domain/ports.ts';
 import {
@@ -559,6 +560,26 @@ describe('findAwsKey', () => {
     });
   });
 
+  it('looks a parsed ARN reference up by its KeyId, Region and account, as a plain one', async () => {
+    setup();
+    interceptTokens(h.pool, JWT);
+    interceptList(byKeyId, [
+      keyRecord({ id: numberedCckmId(1), account: '999999999999' }),
+      keyRecord({ id: numberedCckmId(2) }),
+    ]);
+    const ref = parseKeyArn(`arn:aws:kms:${REGION}:${ACCOUNT}:key/${AWS_KEY_ID}`);
+    await expect(h.client.findAwsKey(ref)).resolves.toMatchObject({ cckmId: numberedCckmId(2) });
+  });
+
+  it('checks a copy of a parsed reference again: a hostile region in it is refused with zero requests', async () => {
+    setup();
+    const ref = parseKeyIdRef(AWS_KEY_ID, REGION);
+    await expect(
+      h.client.findAwsKey({ ...ref, region: 'eu-west-1&keystate=Enabled' }),
+    ).rejects.toBeInstanceOf(ValidationError);
+    expect(h.client.stats().requests).toBe(0);
+  });
+
   it('returns undefined when CCKM has no record', async () => {
     setup();
     interceptTokens(h.pool, JWT);
@@ -600,7 +621,9 @@ describe('findAwsKey', () => {
     ]);
     const call = h.client.findAwsKey({ keyId: AWS_KEY_ID, region: REGION, account: ACCOUNT });
     await expect(call).rejects.toBeInstanceOf(UpstreamError);
-    await expect(call).rejects.toThrow(`${numberedCckmId(1)} (kms kms-a), ${numberedCckmId(2)} (kms kms-b)`);
+    await expect(call).rejects.toThrow(
+      `CCKM holds more than one record for AWS key ${AWS_KEY_ID} in ${REGION}: ${numberedCckmId(1)} (kms kms-a), ${numberedCckmId(2)} (kms kms-b); the account does not tell them apart`,
+    );
   });
 
   it('fails rather than guess when CCKM holds more matches than it sent', async () => {
@@ -609,7 +632,9 @@ describe('findAwsKey', () => {
     interceptList(byKeyId, [keyRecord()], 2);
     const call = h.client.findAwsKey({ keyId: AWS_KEY_ID, region: REGION });
     await expect(call).rejects.toBeInstanceOf(UpstreamError);
-    await expect(call).rejects.toThrow(/more than one record for AWS key/);
+    await expect(call).rejects.toThrow(
+      `CCKM holds more than one record for AWS key ${AWS_KEY_ID} in ${REGION}: ${CCKM_ID} (kms kms-main); the account does not tell them apart`,
+    );
   });
 
   it('refuses a list envelope without resources', async () => {

@@ -60,6 +60,26 @@ describe('notification subject', () => {
     },
   );
 
+  it('names whichever of the account and the Region is known, and neither when both are empty', () => {
+    const key = { aliases: ['alias/payments'] };
+    const subject = (extra: { account?: string; region?: string }) =>
+      formatSubject(record({ key: { ...key, ...extra } }));
+    expect(subject({ account: '111122223333' })).toBe(
+      'KMS key deletion cancelled: alias/payments (111122223333)',
+    );
+    expect(subject({ region: 'us-west-2' })).toBe('KMS key deletion cancelled: alias/payments (us-west-2)');
+    expect(subject({ account: '', region: 'us-west-2' })).toBe(
+      'KMS key deletion cancelled: alias/payments (us-west-2)',
+    );
+    expect(subject({ account: '111122223333', region: '' })).toBe(
+      'KMS key deletion cancelled: alias/payments (111122223333)',
+    );
+    expect(subject({ account: '', region: '' })).toBe('KMS key deletion cancelled: alias/payments');
+    expect(subject({ account: 'a\u0007b', region: 'us-west-2' })).toBe(
+      'KMS key deletion cancelled: alias/payments (a?b us-west-2)',
+    );
+  });
+
   it('reads "unknown key" when nothing identifies the key, and names a sweep that could not list keys', () => {
     expect(formatSubject(record({ outcome: 'failed', key: { aliases: [] } }))).toBe(
       'FAILED to cancel KMS key deletion: unknown key',

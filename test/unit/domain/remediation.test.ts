@@ -535,6 +535,15 @@ describe('sweep', () => {
     });
   });
 
+  it('returns its members in one order, with note, coverage and undelivered only when they say something', async () => {
+    const scheduled = await run(fixture('schedule-single-region'), new FakeCm([key()]));
+    expect(Object.keys(scheduled.result)).toEqual(['eventId', 'kind', 'outcomes', 'summary']);
+    const ignored = await run({ source: 'aws.s3' }, new FakeCm([]));
+    expect(Object.keys(ignored.result)).toEqual(['eventId', 'kind', 'note', 'outcomes', 'summary']);
+    const swept = await run(fixture('scheduled-sweep'), new FakeCm(pendingKeys(1)));
+    expect(Object.keys(swept.result)).toEqual(['eventId', 'kind', 'note', 'outcomes', 'summary', 'coverage']);
+  });
+
   it('a schedule event whose key cannot be resolved falls back to a sweep', async () => {
     const event = fixture('schedule-single-region');
     event.detail = {

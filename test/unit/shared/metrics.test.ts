@@ -62,6 +62,23 @@ describe('EMF lines', () => {
     ]);
   });
 
+  it('writes each target under its own namespace, whichever namespace was written before', () => {
+    const first = capture(true, 'First');
+    const second = capture(true, 'Second');
+    recordOutcomes(first.target, 'schedule-key-deletion', { cancelled: 1, failed: 1 });
+    recordOutcomes(second.target, 'sweep', { failed: 1 });
+    recordOutcomes(first.target, 'ignored', {});
+    const namespaces = (lines: Record<string, unknown>[]) =>
+      lines.map((l) =>
+        (l._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics.map((d) => d.Namespace),
+      );
+    expect(namespaces(first.parsed())).toEqual([['First', 'First'], ['First'], ['First']]);
+    expect(namespaces(second.parsed())).toEqual([['Second', 'Second']]);
+    expect(first.lines[0]).toBe(
+      '{"_aws":{"Timestamp":1700000000000,"CloudWatchMetrics":[{"Namespace":"First","Dimensions":[["service","outcome"]],"Metrics":[{"Name":"Outcome","Unit":"Count"}]},{"Namespace":"First","Dimensions":[["service","kind"]],"Metrics":[{"Name":"Events","Unit":"Count"}]}]},"service":"cckm-deletion-guard","outcome":"cancelled","Outcome":1,"kind":"schedule-key-deletion","Events":1}',
+    );
+  });
+
   it('writes a guard counter with the service dimension only', () => {
     const { target, parsed } = capture();
     recordGuardMetric(target, 'NotificationsFailed', 1);
