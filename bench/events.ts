@@ -47,7 +47,7 @@ export function scheduleKeyDeletionEvent(key: SeedKey): Record<string, unknown> 
       responseElements: {
         keyId: arn,
         keyState: 'PendingDeletion',
-        deletionDate: new Date(now.getTime() + days * 86_400_000).toISOString(),
+        deletionDate: cloudTrailDate(new Date(now.getTime() + days * 86_400_000)),
       },
       requestID: randomUUID(),
       eventID: randomUUID(),
@@ -74,4 +74,17 @@ export function sweepEvent(): Record<string, unknown> {
     resources: ['arn:aws:events:us-east-1:000000000000:rule/cckm-deletion-guard-sweep'],
     detail: {},
   };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * A date as CloudTrail writes KMS's `deletionDate` (`Nov 2, 2021, 11:25:25 PM`, UTC; reference
+ * aws-events.md), not ISO: the guard reads what production sends, so the bench times that path.
+ */
+export function cloudTrailDate(date: Date): string {
+  const hours = date.getUTCHours();
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const h12 = hours % 12 === 0 ? 12 : hours % 12;
+  return `${MONTHS[date.getUTCMonth()]} ${date.getUTCDate()}, ${date.getUTCFullYear()}, ${h12}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} ${hours < 12 ? 'AM' : 'PM'}`;
 }
