@@ -10,6 +10,7 @@ import type { Heartbeat, Ledger, LedgerCallOptions, LedgerEntry } from '../domai
 import { LedgerError } from '../domain/ledger.ts';
 import { HEARTBEAT_PK, LEDGER_PARTITION_KEY as PK } from '../shared/ledger-schema.ts';
 import { mapBounded } from '../shared/map-bounded.ts';
+import { CallBudget } from './call-budget.ts';
 import type { Item } from './ledger-items.ts';
 import { decisionKey, heartbeatItem, LAST_SEEN_MS, toEntry, toHeartbeat, toItem } from './ledger-items.ts';
 
@@ -69,12 +70,17 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
   ): Promise<T> {
     const left = opts?.deadline === undefined ? callTimeoutMs : opts.deadline - now();
     if (left <= 0) throw new LedgerError(operation, `${name}: the time budget is spent`);
+    // The shared budget timer (`call-budget.ts`), stopped when the call settles: AbortSignal.timeout
+    // left a timer per call that fired seconds after the call was done.
+    const budget = new CallBudget(Math.min(left, callTimeoutMs));
     try {
-      return await call({ abortSignal: AbortSignal.timeout(Math.min(left, callTimeoutMs)) });
+      return await call({ abortSignal: budget.signal });
     } catch (error) {
       if (error instanceof LedgerError || error instanceof ConditionalCheckFailedException) throw error;
       const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       throw new LedgerError(operation, `DynamoDB ${name} failed: ${detail}`.slice(0, 500), { cause: error });
+    } finally {
+      budget.done();
     }
   }
 

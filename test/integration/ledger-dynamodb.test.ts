@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoLedger } from '../../functions/adapters/ledger-dynamodb.ts';
@@ -189,6 +190,27 @@ describe('DynamoDB ledger against dynalite', () => {
       await expect(lost.readHeartbeats(0)).rejects.toBeInstanceOf(LedgerError);
     } finally {
       goneClient.destroy();
+    }
+  });
+
+  it('ends a call DynamoDB never answers at the call timeout, with a LedgerError', async () => {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => {
+      held.push(socket); // accepts, reads, never answers
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentClient = clientFor(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`);
+    const stuck = createDynamoLedger({ client: silentClient, tableName: 'silent', callTimeoutMs: 300 });
+    try {
+      await expect(stuck.readDecisions([entry(1).arn])).rejects.toMatchObject({
+        name: 'LedgerError',
+        operation: 'read',
+      });
+      expect(held.length).toBeGreaterThan(0);
+    } finally {
+      silentClient.destroy();
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 
