@@ -160,27 +160,6 @@ async function interleaved(
   );
 }
 
-const EXTRA_FILE = process.env.ATTR_EXTRA_FILE;
-const EXTRA: Omit<InterleavedVariant, 'items'>[] = EXTRA_FILE
-  ? [
-      {
-        name: 'adapter, no signal to undici',
-        file: EXTRA_FILE,
-        env: { ATTR_LAYER: 'adapter', ATTR_NOSIGNAL: '1' },
-      },
-      {
-        name: '+ no budget timer',
-        file: EXTRA_FILE,
-        env: { ATTR_LAYER: 'adapter', ATTR_NOSIGNAL: '1', ATTR_NOTIMER: '1' },
-      },
-      {
-        name: '+ no debug fields',
-        file: EXTRA_FILE,
-        env: { ATTR_LAYER: 'adapter', ATTR_NOSIGNAL: '1', ATTR_NOTIMER: '1', ATTR_NODEBUG: '1' },
-      },
-    ]
-  : [];
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -232,7 +211,6 @@ async function main(): Promise<void> {
         { name: 'adapter only (2 CM calls)', file: apiVariant, env: { ATTR_LAYER: 'adapter' } },
         { name: 'full (middy) INFO', file: api, env: INFO },
         { name: 'no middy INFO', file: apiVariant, env: { ...INFO, ATTR_LAYER: 'direct' } },
-        ...EXTRA,
       ];
       const specs = [floorSpec, ...(values['compare-only'] ? [] : layers), ...compared('cancel-deletion')];
       const warmup = 200;
