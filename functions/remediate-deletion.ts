@@ -113,15 +113,16 @@ export function createRemediationHandler(deps: RemediationDeps) {
 
 /** The audit line's fields: flat, so log queries can filter on any of them. */
 function auditFields(record: OutcomeRecord): Record<string, unknown> {
+  const { key } = record;
   return {
     outcome: record.outcome,
     reason: record.reason,
-    cckmId: record.key.cckmId,
-    keyId: record.key.keyId,
-    arn: record.key.arn,
-    aliases: record.key.aliases,
-    account: record.key.account,
-    region: record.key.region,
+    cckmId: key.cckmId,
+    keyId: key.keyId,
+    arn: key.arn,
+    aliases: key.aliases,
+    account: key.account,
+    region: key.region,
     actor: record.actor,
     eventId: record.eventId,
     eventTime: record.eventTime,

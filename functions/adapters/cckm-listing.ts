@@ -1,4 +1,4 @@
-import { type AwsKeyRef, isRegion, parseKeyArn, parseKeyIdRef } from '../domain/aws-key-ref.ts';
+import { type AwsKeyRef, isRegion, keyArnRef, parseKeyIdRef } from '../domain/aws-key-ref.ts';
 import { isPendingDeletion, type ManagedKey, PENDING_STATES } from '../domain/managed-key.ts';
 import type { CallOptions, CckmApi, PageInfo, UnreadableKey } from '../domain/ports.ts';
 import { UpstreamError, ValidationError } from '../shared/errors.ts';
@@ -47,7 +47,7 @@ function unreadableOf(item: unknown): UnreadableKey | undefined {
   const arn = shownText(param.Arn);
   // The ARN names the account and Region when the record's own fields lack them, so scope can still
   // tell whose record it is (a guard must not fail a key another guard's scope owns).
-  const fromArn = arnParts(arn);
+  const fromArn = keyArnRef(arn);
   const fields = {
     cckmId: shownText(record.id),
     keyId: shownText(param.KeyID),
@@ -57,16 +57,6 @@ function unreadableOf(item: unknown): UnreadableKey | undefined {
   };
   const identity = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
   return { unreadable: true, identity: { ...identity, aliases: [] }, reason: UNREADABLE_REASON };
-}
-
-function arnParts(arn: string | undefined): { account: string; region: string } | undefined {
-  if (arn === undefined) return undefined;
-  try {
-    const ref = parseKeyArn(arn);
-    return { account: ref.account, region: ref.region };
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -103,8 +103,8 @@ const CODE_DESC_NAME = /^NCERR[A-Za-z]{1,60}$/;
  * credential below the length the redactor recognises.
  */
 export function cmErrorOf(json: unknown, redact: Redactor = keep): Omit<CmErrorDetail, 'status'> | undefined {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
-  const { codeDesc, message } = json as { codeDesc?: unknown; message?: unknown };
+  if (!isJsonObject(json)) return undefined;
+  const { codeDesc, message } = json;
   if (codeDesc === undefined || codeDesc === null) return undefined;
   const desc = String(codeDesc);
   const colon = desc.indexOf(':');
@@ -161,11 +161,7 @@ export function upstreamErrorOf(
 /** Wraps a transport failure; only the error code goes into the message, never request details. */
 export function networkErrorOf(error: unknown, label: string): UpstreamError {
   const code = errorCode(error) ?? (error instanceof Error ? error.name : 'unknown error');
-  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
-    return new UpstreamError(
-      `CipherTrust Manager sent a response body larger than ${MAX_RESPONSE_BYTES} bytes`,
-    );
-  }
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return tooLarge(MAX_RESPONSE_BYTES);
   const tls = /CERT|SELF_SIGNED|TLS|SSL|ALTNAME|UNABLE_TO/i.test(code);
   const what = tls ? 'TLS verification of CipherTrust Manager failed' : 'CipherTrust Manager unreachable';
   return new UpstreamError(`${what} (${code}) during ${label}`, {}, { cause: error });

@@ -3,7 +3,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Dispatcher } from 'undici';
 import type { CallOptions } from '../domain/ports.ts';
 import type { ConnectionConfig } from '../shared/config.ts';
-import { AuthenticationError, TimeoutError, UpstreamError } from '../shared/errors.ts';
+import { AuthenticationError, UpstreamError } from '../shared/errors.ts';
 import { logger as defaultLogger } from '../shared/logger.ts';
 import { CallBudget } from './call-budget.ts';
 import { createDispatcherProvider } from './cm-agent.ts';
@@ -19,7 +19,7 @@ import {
 } from './cm-http.ts';
 import { createCmSender } from './cm-send.ts';
 import { type CckmSecret, createSecretSource } from './credentials.ts';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
+import { DEFAULT_RETRY_POLICY, outOfBudget, type RetryPolicy } from './retry.ts';
 import { createTokenProvider, type GrantBody, TOKENS_PATH, type TokenGrant } from './tokens.ts';
 
 /**
@@ -119,8 +119,7 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
   }
 
   async function readSecret(end: number, label: string, budget: CallBudget): Promise<CckmSecret> {
-    if (end - now() <= 0)
-      throw new TimeoutError(`CipherTrust Manager call ${label} ran out of its time budget`);
+    if (end - now() <= 0) throw outOfBudget(label);
     // The budget's AbortSignal is made only when the secret is actually read (its `signal` getter).
     return secrets.get(budget);
   }

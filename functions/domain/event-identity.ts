@@ -1,5 +1,5 @@
 import type { AwsKeyRef } from './aws-key-ref.ts';
-import { isAccountId, isAliasName, isAwsKeyId, isRegion, parseKeyArn, parseKeyIdRef } from './aws-key-ref.ts';
+import { isAccountId, isAliasName, isAwsKeyId, isRegion, keyArnRef, parseKeyIdRef } from './aws-key-ref.ts';
 import type { Json } from './event-json.ts';
 import { obj, str } from './event-json.ts';
 
@@ -65,14 +65,14 @@ export function resolveEventKey(
   const response = obj(detail.responseElements);
   const resources = Array.isArray(detail.resources) ? detail.resources : [];
   for (const candidate of [response?.keyId, obj(resources[0])?.ARN]) {
-    const ref = tryArn(candidate);
+    const ref = keyArnRef(candidate);
     if (ref) return { ref, given: ref.arn, account: ref.account, region: ref.region };
   }
   const given = str(obj(detail.requestParameters)?.keyId);
   const unresolved: EventKey = { given, account, region };
   if (given === undefined) return unresolved;
   if (given.startsWith('arn:')) {
-    const ref = tryArn(given);
+    const ref = keyArnRef(given);
     if (ref) return { ref, given, account: ref.account, region: ref.region };
     // An alias ARN: arn:aws:kms:<region>:<account>:alias/<name>.
     const parts = given.split(':');
@@ -92,12 +92,4 @@ export function resolveEventKey(
     return { ref: parseKeyIdRef(given, region, account), given, account, region };
   }
   return unresolved;
-}
-
-function tryArn(value: unknown): (AwsKeyRef & { arn: string; account: string }) | undefined {
-  try {
-    return parseKeyArn(value);
-  } catch {
-    return undefined;
-  }
 }

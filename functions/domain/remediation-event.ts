@@ -97,14 +97,10 @@ function classify(input: unknown): RemediationEvent {
   };
 
   if (source === 'aws.kms' && detailType === 'AWS API Call via CloudTrail') {
-    if (!detail) return { ...base, kind: 'ignored', reason: 'CloudTrail event without detail' };
+    if (!detail) return ignored(base, 'CloudTrail event without detail');
     const eventName = str(detail.eventName, 256);
     if (eventName !== 'ScheduleKeyDeletion') {
-      return {
-        ...base,
-        kind: 'ignored',
-        reason: `CloudTrail event ${eventName ?? '(no eventName)'} is not ScheduleKeyDeletion`,
-      };
+      return ignored(base, `CloudTrail event ${eventName ?? '(no eventName)'} is not ScheduleKeyDeletion`);
     }
     return classifySchedule(base, detail);
   }
@@ -112,11 +108,7 @@ function classify(input: unknown): RemediationEvent {
     const state = str(obj(detail?.state)?.value, 64);
     const alarmName = str(detail?.alarmName, 256);
     if (state !== 'ALARM') {
-      return {
-        ...base,
-        kind: 'ignored',
-        reason: `alarm ${alarmName ?? '(unnamed)'} went to ${state ?? '(no state)'}, not ALARM`,
-      };
+      return ignored(base, `alarm ${alarmName ?? '(unnamed)'} went to ${state ?? '(no state)'}, not ALARM`);
     }
     return { ...base, kind: 'sweep', trigger: 'alarm', origin: alarmName };
   }
@@ -126,11 +118,11 @@ function classify(input: unknown): RemediationEvent {
     if (heartbeatRule !== undefined) return classifyHeartbeat(base, heartbeatRule);
     return { ...base, kind: 'sweep', trigger: 'schedule', origin: str(resources[0], 2048) };
   }
-  return {
-    ...base,
-    kind: 'ignored',
-    reason: `unhandled event ${source ?? '(no source)'} / ${detailType ?? '(no detail-type)'}`,
-  };
+  return ignored(base, `unhandled event ${source ?? '(no source)'} / ${detailType ?? '(no detail-type)'}`);
+}
+
+function ignored(base: EventBase, reason: string): IgnoredEvent {
+  return { ...base, kind: 'ignored', reason };
 }
 
 /** `arn:<partition>:events:<region>:<account>:rule/cckm-deletion-guard-heartbeat*` (contract section 4). */
@@ -150,11 +142,7 @@ function classifyHeartbeat(base: EventBase, rule: string): RemediationEvent {
   const time =
     base.eventTime !== undefined && !Number.isNaN(Date.parse(base.eventTime)) ? base.eventTime : undefined;
   if (base.account === undefined || base.region === undefined || time === undefined) {
-    return {
-      ...base,
-      kind: 'ignored',
-      reason: `heartbeat from ${rule.slice(0, 300)} without a valid account, region and time`,
-    };
+    return ignored(base, `heartbeat from ${rule.slice(0, 300)} without a valid account, region and time`);
   }
   return { ...base, kind: 'heartbeat', account: base.account, region: base.region, time, rule };
 }
