@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Notification } from '../domain/ports.ts';
+import { errorFields } from '../shared/errors.ts';
 import { DEBUG_LEVEL, printsAt } from '../shared/logger.ts';
 
 /**
@@ -54,13 +55,12 @@ export function createSnsNotifier(options: {
       }
       return true;
     } catch (error) {
-      // Name and message only: SDK errors carry no credentials, but their metadata is not worth logging.
+      // Name and message only: SDK errors carry no credentials.
       logger.error('notification failed', {
         kind,
         outcome,
         subject: notification.subject,
-        errorName: error instanceof Error ? error.name : 'Error',
-        errorMessage: error instanceof Error ? error.message.slice(0, 300) : String(error).slice(0, 300),
+        ...errorFields(error),
       });
       return false;
     } finally {

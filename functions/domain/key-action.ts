@@ -7,7 +7,7 @@ import type { ManagedKey } from './managed-key.ts';
 import { formatNotification, NOTIFICATION_ONLY, shouldNotify } from './outcome-notification.ts';
 import type { Notification, RemediationPorts } from './ports.ts';
 import type { KeyIdentity, Outcome, OutcomeRecord } from './remediation-outcome.ts';
-import { failureReason, identityOf } from './remediation-outcome.ts';
+import { failureReason } from './remediation-outcome.ts';
 
 /** The per-key act of the remediation: decide, cancel, enable, and say what happened. */
 
@@ -65,7 +65,7 @@ export function outOfTime(ports: RemediationPorts): boolean {
 
 /** Decides one key and carries the decision out through CipherTrust Manager. */
 export async function act({ key, source, actor, context, fallback, ports }: KeyAct): Promise<OutcomeRecord> {
-  const identity = merge(safeIdentity(key), fallback);
+  const identity = safeIdentity(key, fallback);
   let decision: Decision;
   try {
     decision = decideKey({ policy: ports.policy, key, source, ...(actor && { actor }) });
@@ -153,12 +153,18 @@ export async function settle(ports: RemediationPorts, record: OutcomeRecord): Pr
   return delivered === false && NOTIFICATION_ONLY.has(record.outcome) ? 1 : 0;
 }
 
-/** The key's identity; a port that hands over a broken object still yields its id when it has one. */
-export function safeIdentity(key: ManagedKey): KeyIdentity {
+/** Nothing known about a key beyond its record. */
+const NO_IDENTITY: KeyIdentity = Object.freeze({ aliases: Object.freeze([]) });
+
+/**
+ * The key's identity, each field its record lacks taken from `fallback`; a port that hands over a
+ * broken object still yields its id when it has one.
+ */
+export function safeIdentity(key: ManagedKey, fallback: KeyIdentity = NO_IDENTITY): KeyIdentity {
   try {
-    return identityOf(key);
+    return merge(key, fallback);
   } catch {
-    return { cckmId: typeof key?.cckmId === 'string' ? key.cckmId : undefined, aliases: [] };
+    return merge({ cckmId: typeof key?.cckmId === 'string' ? key.cckmId : undefined, aliases: [] }, fallback);
   }
 }
 
