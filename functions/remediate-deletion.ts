@@ -11,9 +11,9 @@ import type { Ledger } from './domain/ledger.ts';
 import type { CckmApi, RemediationPorts } from './domain/ports.ts';
 import { assertComplete, remediate } from './domain/remediation.ts';
 import type { OutcomeRecord, RemediationResult } from './domain/remediation-outcome.ts';
+import { builtOnFirstUse } from './shared/built-once.ts';
 import {
   connection,
-  type Loaded,
   ledgerConfig,
   type PolicyConfig,
   policy,
@@ -142,17 +142,9 @@ function sns(): SNSClient {
 }
 
 // The DynamoDB client exists only with a ledger; it honours AWS_ENDPOINT_URL_DYNAMODB (local runs).
-let ledgerStore: Loaded<Ledger | undefined> | undefined;
-function ledger(): Ledger | undefined {
-  ledgerStore ??= ledgerConfig.ok
-    ? { ok: true, value: createLedger(ledgerConfig.value.tableName) }
-    : ledgerConfig;
-  return requireConfig(ledgerStore);
-}
-
-function createLedger(tableName: string | undefined): Ledger | undefined {
-  return tableName ? createDynamoLedger({ client: new DynamoDBClient({}), tableName }) : undefined;
-}
+const ledger = builtOnFirstUse(ledgerConfig, ({ tableName }) =>
+  tableName ? createDynamoLedger({ client: new DynamoDBClient({}), tableName }) : undefined,
+);
 
 /** Lambda entry point. */
 export const handler = createRemediationHandler({
