@@ -4,7 +4,7 @@ import type { CallOptions, CckmApi, PageInfo, UnreadableKey } from '../domain/po
 import { UpstreamError, ValidationError } from '../shared/errors.ts';
 import { listEnvelopeOf, malformed, okJson } from './cckm-answer.ts';
 import { type CckmRecord, parseCckmRecord, toManagedKey } from './cckm-record.ts';
-import type { CmRequest } from './cm-http.ts';
+import { type CmRequest, isJsonObject } from './cm-http.ts';
 import type { CmLogger, CmSession } from './cm-session.ts';
 
 /**
@@ -38,10 +38,8 @@ function shownText(value: unknown): string | undefined {
  * state that is not pending (a CM that ignored the filter) and so is no key of the sweep.
  */
 function unreadableOf(item: unknown): UnreadableKey | undefined {
-  const record = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
-  const param = (
-    typeof record.aws_param === 'object' && record.aws_param !== null ? record.aws_param : {}
-  ) as Record<string, unknown>;
+  const record = isJsonObject(item) ? item : {};
+  const param = isJsonObject(record.aws_param) ? record.aws_param : {};
   const state = shownText(param.KeyState);
   if (state !== undefined && !PENDING_STATES.has(state)) return undefined;
   const arn = shownText(param.Arn);

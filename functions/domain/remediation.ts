@@ -98,29 +98,29 @@ function deniedOutcome(event: DeniedEvent, ports: RemediationPorts): OutcomeReco
     event.key.ref?.account ?? event.key.account,
     event.key.ref?.region ?? event.key.region,
   );
+  return outcome(
+    eventContext(event, ports),
+    identityOfRef(event.key.ref, event.key),
+    outside === undefined ? 'denied-attempt' : 'out-of-scope',
+    (outside === undefined ? failedWith : `${outside} (${failedWith})`).slice(0, 1000),
+  );
+}
+
+/** What every outcome of a CloudTrail event shares. */
+function eventContext(event: ScheduleEvent | DeniedEvent, ports: RemediationPorts): OutcomeContext {
   return {
-    outcome: outside === undefined ? 'denied-attempt' : 'out-of-scope',
-    reason: (outside === undefined ? failedWith : `${outside} (${failedWith})`).slice(0, 1000),
-    key: identityOfRef(event.key.ref, event.key),
     actor: describeActor(event.actor),
     eventId: event.eventId,
     eventTime: event.eventTime,
     pendingWindowInDays: event.pendingWindowInDays,
+    deletionDate: event.kind === 'schedule-key-deletion' ? event.deletionDate : undefined,
     mode: ports.policy.mode,
-    kind: 'denied-attempt',
+    kind: event.kind,
   };
 }
 
 async function scheduledKey(event: ScheduleEvent, ports: RemediationPorts): Promise<OutcomeRecord> {
-  const context: OutcomeContext = {
-    actor: describeActor(event.actor),
-    eventId: event.eventId,
-    eventTime: event.eventTime,
-    pendingWindowInDays: event.pendingWindowInDays,
-    deletionDate: event.deletionDate,
-    mode: ports.policy.mode,
-    kind: 'schedule-key-deletion',
-  };
+  const context = eventContext(event, ports);
   const fromEvent = identityOfRef(event.key.ref, event.key);
   const ref = event.key.ref;
   if (!ref) return outcome(context, fromEvent, 'failed', 'the event names no resolvable key');
