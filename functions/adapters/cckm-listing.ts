@@ -2,9 +2,10 @@ import { type AwsKeyRef, isRegion, keyArnRef, parseKeyIdRef } from '../domain/aw
 import { isPendingDeletion, type ManagedKey, PENDING_STATES } from '../domain/managed-key.ts';
 import type { CallOptions, CckmApi, PageInfo, UnreadableKey } from '../domain/ports.ts';
 import { UpstreamError, ValidationError } from '../shared/errors.ts';
+import { isJsonObject } from '../shared/json.ts';
 import { listEnvelopeOf, malformed, okJson } from './cckm-answer.ts';
 import { type CckmRecord, parseCckmRecord, toManagedKey } from './cckm-record.ts';
-import { type CmRequest, isJsonObject } from './cm-http.ts';
+import type { CmRequest } from './cm-http.ts';
 import type { CmLogger, CmSession } from './cm-session.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { isCckmId } from '../domain/aws-key-ref.ts';
 import { parseDeletionDate } from '../domain/deletion-date.ts';
 import type { ManagedKey } from '../domain/managed-key.ts';
-import { isJsonObject } from './cm-http.ts';
+import { isJsonObject } from '../shared/json.ts';
 
 /**
  * The CCKM AWS key record as CipherTrust Manager returns it (reference/cckm-api.md section 4), and

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { type CmErrorDetail, UpstreamError, ValidationError } from '../shared/errors.ts';
+import { isJsonObject } from '../shared/json.ts';
 import type { CallBudget } from './call-budget.ts';
 import { type Redactor, redactAndClip } from './redact.ts';
 import { errorCode } from './retry.ts';
@@ -75,11 +76,6 @@ export function cmRequestPath(request: Pick<CmRequest, 'path' | 'query'>): strin
   }
   const query = params.toString();
   return query === '' ? request.path : `${request.path}?${query}`;
-}
-
-/** A JSON object (not an array, not null). */
-export function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Parses a JSON body leniently: empty or unparsable is undefined, and `notJson` says which. */
@@ -204,13 +200,21 @@ class CmAnswerReader implements Dispatcher.DispatchHandler {
   #headers: CmResponse['headers'] = {};
   #chunks: Buffer[] = [];
   #size = 0;
+  readonly #budget: CallBudget;
+  readonly #limit: number;
+  readonly #resolve: (response: CmResponse) => void;
+  readonly #reject: (error: unknown) => void;
 
   constructor(
-    private readonly budget: CallBudget,
-    private readonly limit: number,
-    private readonly resolve: (response: CmResponse) => void,
-    private readonly reject: (error: unknown) => void,
+    budget: CallBudget,
+    limit: number,
+    resolve: (response: CmResponse) => void,
+    reject: (error: unknown) => void,
   ) {
+    this.#budget = budget;
+    this.#limit = limit;
+    this.#resolve = resolve;
+    this.#reject = reject;
     // Watched from the dispatch on, not from the start: a request queued behind busy connections
     // still ends with its budget, and is dropped unsent when its turn comes.
     budget.watch((reason) => {
@@ -234,8 +238,8 @@ class CmAnswerReader implements Dispatcher.DispatchHandler {
   ): void {
     const length = headers['content-length'];
     const declared = Number(Array.isArray(length) ? length[0] : length);
-    if (Number.isFinite(declared) && declared > this.limit) {
-      controller.abort(tooLarge(this.limit));
+    if (Number.isFinite(declared) && declared > this.#limit) {
+      controller.abort(tooLarge(this.#limit));
       return;
     }
     this.#status = statusCode;
@@ -245,8 +249,8 @@ class CmAnswerReader implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#settled) return;
     this.#size += chunk.length;
-    if (this.#size > this.limit) {
-      controller.abort(tooLarge(this.limit));
+    if (this.#size > this.#limit) {
+      controller.abort(tooLarge(this.#limit));
       return;
     }
     this.#chunks.push(chunk);
@@ -255,19 +259,19 @@ class CmAnswerReader implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.budget.watch(undefined);
+    this.#budget.watch(undefined);
     const chunks = this.#chunks;
     const text =
       chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
     const { json, notJson } = parseJsonBody(text);
-    this.resolve({ status: this.#status, headers: this.#headers, json, notJson });
+    this.#resolve({ status: this.#status, headers: this.#headers, json, notJson });
   }
 
   onResponseError(_controller: unknown, error: Error): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.budget.watch(undefined);
-    this.reject(error);
+    this.#budget.watch(undefined);
+    this.#reject(error);
   }
 }
 

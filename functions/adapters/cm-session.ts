@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import type { CallOptions } from '../domain/ports.ts';
 import type { ConnectionConfig } from '../shared/config.ts';
 import { AuthenticationError, UpstreamError } from '../shared/errors.ts';
+import { isJsonObject } from '../shared/json.ts';
 import { logger as defaultLogger } from '../shared/logger.ts';
 import { CallBudget } from './call-budget.ts';
 import { createDispatcherProvider } from './cm-agent.ts';
@@ -12,7 +13,6 @@ import {
   type CmResponse,
   detailOf,
   isCmFailure,
-  isJsonObject,
   type PreparedCmRequest,
   prepareCmRequest,
   upstreamErrorOf,

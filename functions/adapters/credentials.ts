@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, TimeoutError, UpstreamError } from '../shared/errors.ts';
-import { isJsonObject } from './cm-http.ts';
+import { isJsonObject } from '../shared/json.ts';
 
 /**
  * The CipherTrust Manager credentials secret (contract section 2): parsing and a cached reader.

@@ -29,20 +29,16 @@ export interface EventKey {
   readonly region?: string;
 }
 
-/** Reads `userIdentity`; missing or odd fields are simply absent. */
+/** Reads `userIdentity`; missing or odd fields are undefined. */
 export function readActor(value: unknown): Actor {
   const identity = obj(value);
   const issuer = obj(obj(identity?.sessionContext)?.sessionIssuer);
-  const actor: { -readonly [K in keyof Actor]: Actor[K] } = {};
-  const type = str(identity?.type, 64);
-  const arn = str(identity?.arn);
-  const issuerArn = str(issuer?.arn);
-  const invokedBy = str(identity?.invokedBy, 256);
-  if (type) actor.type = type;
-  if (arn) actor.arn = arn;
-  if (issuerArn) actor.issuerArn = issuerArn;
-  if (invokedBy) actor.invokedBy = invokedBy;
-  return actor;
+  return {
+    type: str(identity?.type, 64),
+    arn: str(identity?.arn),
+    issuerArn: str(issuer?.arn),
+    invokedBy: str(identity?.invokedBy, 256),
+  };
 }
 
 /** One line naming the actor for logs and notifications. */

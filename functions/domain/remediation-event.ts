@@ -77,14 +77,14 @@ export function classifyEvent(input: unknown): RemediationEvent {
     return classify(input);
   } catch {
     // Defensive: a getter or a proxy in a hand-made event must not turn into a retry loop.
-    return { kind: 'ignored', eventId: 'unknown', reason: 'event could not be read' };
+    return ignored({ eventId: 'unknown' }, 'event could not be read');
   }
 }
 
 function classify(input: unknown): RemediationEvent {
   const event = obj(input);
   if (!event) {
-    return { kind: 'ignored', eventId: 'unknown', reason: 'not an EventBridge event (not a JSON object)' };
+    return ignored({ eventId: 'unknown' }, 'not an EventBridge event (not a JSON object)');
   }
   const source = str(event.source, 256);
   const detailType = str(event['detail-type'], 256);
