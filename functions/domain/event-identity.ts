@@ -60,16 +60,14 @@ export function resolveEventKey(
 ): EventKey {
   const response = obj(detail.responseElements);
   const resources = Array.isArray(detail.resources) ? detail.resources : [];
-  for (const candidate of [response?.keyId, obj(resources[0])?.ARN]) {
+  const given = str(obj(detail.requestParameters)?.keyId);
+  for (const candidate of [response?.keyId, obj(resources[0])?.ARN, given]) {
     const ref = keyArnRef(candidate);
     if (ref) return { ref, given: ref.arn, account: ref.account, region: ref.region };
   }
-  const given = str(obj(detail.requestParameters)?.keyId);
   const unresolved: EventKey = { given, account, region };
   if (given === undefined) return unresolved;
   if (given.startsWith('arn:')) {
-    const ref = keyArnRef(given);
-    if (ref) return { ref, given, account: ref.account, region: ref.region };
     // An alias ARN: arn:aws:kms:<region>:<account>:alias/<name>.
     const parts = given.split(':');
     const alias = parts[5];

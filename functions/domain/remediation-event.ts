@@ -110,19 +110,23 @@ function classify(input: unknown): RemediationEvent {
     if (state !== 'ALARM') {
       return ignored(base, `alarm ${alarmName ?? '(unnamed)'} went to ${state ?? '(no state)'}, not ALARM`);
     }
-    return { ...base, kind: 'sweep', trigger: 'alarm', origin: alarmName };
+    return sweepOf(base, 'alarm', alarmName);
   }
   if (source === 'aws.events' && detailType === 'Scheduled Event') {
     const resources = Array.isArray(event.resources) ? event.resources : [];
     const heartbeatRule = resources.find(isHeartbeatRule);
     if (heartbeatRule !== undefined) return classifyHeartbeat(base, heartbeatRule);
-    return { ...base, kind: 'sweep', trigger: 'schedule', origin: str(resources[0], 2048) };
+    return sweepOf(base, 'schedule', str(resources[0], 2048));
   }
   return ignored(base, `unhandled event ${source ?? '(no source)'} / ${detailType ?? '(no detail-type)'}`);
 }
 
 function ignored(base: EventBase, reason: string): IgnoredEvent {
   return { ...base, kind: 'ignored', reason };
+}
+
+function sweepOf(base: EventBase, trigger: SweepEvent['trigger'], origin: string | undefined): SweepEvent {
+  return { ...base, kind: 'sweep', trigger, origin };
 }
 
 /** `arn:<partition>:events:<region>:<account>:rule/cckm-deletion-guard-heartbeat*` (contract section 4). */
@@ -176,7 +180,7 @@ function classifySchedule(envelope: EventBase, detail: Json): RemediationEvent {
   if (!key.ref) {
     // A successful schedule always returns the key ARN; if neither it nor a usable KeyId is there,
     // the event is malformed, and a sweep still finds whatever was scheduled.
-    return { ...base, kind: 'sweep', trigger: 'unresolved-key', origin: key.given };
+    return sweepOf(base, 'unresolved-key', key.given);
   }
   const pendingWindowInDays =
     parsePendingWindow(response?.pendingWindowInDays) ??
