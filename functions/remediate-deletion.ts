@@ -95,7 +95,7 @@ export function createRemediationHandler(deps: RemediationDeps) {
         warn,
         unexpected,
         notify: config.notifyTopicArn ? notifierFor(deps.sns(), config.notifyTopicArn) : undefined,
-        ...(ledger && { ledger }),
+        ledger,
         metric,
         now,
         deadline: deadlineOf(context, now(), deps.safetyMarginMs ?? SAFETY_MARGIN_MS),

@@ -144,7 +144,7 @@ export function createKeyListing(
         }
         const bad: UnreadableKey[] = [];
         const { records, total, items } = await listOnce(
-          { keystate: PENDING_KEY_STATES, ...(regions && { region: regions }), skip, limit: PAGE_SIZE },
+          { keystate: PENDING_KEY_STATES, region: regions, skip, limit: PAGE_SIZE },
           options,
           bad,
         );

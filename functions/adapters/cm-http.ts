@@ -301,7 +301,7 @@ export function sendOnce(
         path: request.target,
         method: request.method,
         headers,
-        ...(request.body !== undefined && { body: request.body }),
+        body: request.body,
       },
       new CmAnswerReader(budget, limit, resolve, reject),
     );

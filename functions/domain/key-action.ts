@@ -68,7 +68,7 @@ export async function act({ key, source, actor, context, fallback, ports }: KeyA
   const identity = safeIdentity(key, fallback);
   let decision: Decision;
   try {
-    decision = decideKey({ policy: ports.policy, key, source, ...(actor && { actor }) });
+    decision = decideKey({ policy: ports.policy, key, source, actor });
   } catch (error) {
     // A record so malformed that the decision itself fails must not hide the other keys.
     return failedBy(ports, context, identity, 'the CCKM record could not be read', error);
