@@ -47,15 +47,15 @@ function unreadableOf(item: unknown): UnreadableKey | undefined {
   // The ARN names the account and Region when the record's own fields lack them, so scope can still
   // tell whose record it is (a guard must not fail a key another guard's scope owns).
   const fromArn = keyArnRef(arn);
-  const fields = {
+  const identity = {
     cckmId: shownText(record.id),
     keyId: shownText(param.KeyID),
     arn,
     account: shownText(param.AWSAccountId) ?? fromArn?.account,
     region: shownText(record.region) ?? fromArn?.region,
+    aliases: [],
   };
-  const identity = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
-  return { unreadable: true, identity: { ...identity, aliases: [] }, reason: UNREADABLE_REASON };
+  return { unreadable: true, identity, reason: UNREADABLE_REASON };
 }
 
 /**
