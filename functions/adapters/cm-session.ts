@@ -76,9 +76,8 @@ function grantOf(json: unknown): TokenGrant | undefined {
   if (!isJsonObject(json) || typeof json.jwt !== 'string' || !/^[\x21-\x7e]+$/.test(json.jwt))
     return undefined;
   const { duration } = json;
-  return typeof duration === 'number' && Number.isFinite(duration) && duration > 0
-    ? { jwt: json.jwt, duration }
-    : { jwt: json.jwt };
+  const usable = typeof duration === 'number' && Number.isFinite(duration) && duration > 0;
+  return { jwt: json.jwt, duration: usable ? duration : undefined };
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -116,12 +115,6 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     const own = now() + config.timeoutMs;
     const deadline = options?.deadline;
     return typeof deadline === 'number' && Number.isFinite(deadline) ? Math.min(own, deadline) : own;
-  }
-
-  async function readSecret(end: number, label: string, budget: CallBudget): Promise<CckmSecret> {
-    if (end - now() <= 0) throw outOfBudget(label);
-    // The budget's AbortSignal is made only when the secret is actually read (its `signal` getter).
-    return secrets.get(budget);
   }
 
   async function mint(body: GrantBody, secret: CckmSecret, end: number): Promise<TokenGrant> {
@@ -164,7 +157,9 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     let ambiguous = false;
     for (let round = 1; ; round++) {
       const readsBefore = secrets.reads;
-      const secret = await readSecret(end, label, budget);
+      if (end - now() <= 0) throw outOfBudget(label);
+      // The budget's AbortSignal is made only when the secret is actually read (its `signal` getter).
+      const secret = await secrets.get(budget);
       let token: string;
       try {
         token = await tokens.get(secret, end);

@@ -93,14 +93,11 @@ export function assertComplete(result: RemediationResult): void {
 
 function deniedOutcome(event: DeniedEvent, ports: RemediationPorts): OutcomeRecord {
   const failedWith = `ScheduleKeyDeletion failed with ${event.errorCode}${event.errorMessage ? `: ${event.errorMessage}` : ''}`;
-  const outside = outOfScopeReason(
-    ports.scope ?? EVERYWHERE,
-    event.key.ref?.account ?? event.key.account,
-    event.key.ref?.region ?? event.key.region,
-  );
+  const key = identityOfRef(event.key.ref, event.key);
+  const outside = outOfScopeReason(ports.scope ?? EVERYWHERE, key.account, key.region);
   return outcome(
     eventContext(event, ports),
-    identityOfRef(event.key.ref, event.key),
+    key,
     outside === undefined ? 'denied-attempt' : 'out-of-scope',
     (outside === undefined ? failedWith : `${outside} (${failedWith})`).slice(0, 1000),
   );
@@ -127,7 +124,7 @@ async function scheduledKey(event: ScheduleEvent, ports: RemediationPorts): Prom
   const scope = ports.scope ?? EVERYWHERE;
   // Decided from the event before any call: the Region always, the account when the event names it
   // (always, for CloudTrail). An account known only from CCKM's record is checked after the lookup.
-  const account = ref.account ?? event.key.account;
+  const account = fromEvent.account;
   if (account !== undefined || !regionInScope(scope, ref.region)) {
     const early = outOfScopeReason(scope, account, ref.region);
     if (early !== undefined) return outcome(context, fromEvent, 'out-of-scope', early);
