@@ -22,10 +22,13 @@ export interface AwsKeyRef {
   readonly arn?: string;
 }
 
-/** True for a CCKM id (a UUID). */
-export function isCckmId(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
+/** A test for strings that match `pattern`: nothing else (a number, an object) ever does. */
+function stringMatching(pattern: RegExp): (value: unknown) => value is string {
+  return (value): value is string => typeof value === 'string' && pattern.test(value);
 }
+
+/** True for a CCKM id (a UUID). */
+export const isCckmId = stringMatching(UUID);
 
 /** Returns the CCKM id unchanged, or throws a ValidationError naming the problem. */
 export function parseCckmId(value: unknown, what = 'id'): string {
@@ -36,19 +39,13 @@ export function parseCckmId(value: unknown, what = 'id'): string {
 }
 
 /** True for an AWS KeyId (UUID or `mrk-…`). */
-export function isAwsKeyId(value: unknown): value is string {
-  return typeof value === 'string' && AWS_KEY_ID.test(value);
-}
+export const isAwsKeyId = stringMatching(AWS_KEY_ID);
 
 /** True for an AWS Region name such as `us-west-2`. */
-export function isRegion(value: unknown): value is string {
-  return typeof value === 'string' && REGION_NAME_PATTERN.test(value);
-}
+export const isRegion = stringMatching(REGION_NAME_PATTERN);
 
 /** True for a 12-digit AWS account id. */
-export function isAccountId(value: unknown): value is string {
-  return typeof value === 'string' && ACCOUNT_ID_PATTERN.test(value);
-}
+export const isAccountId = stringMatching(ACCOUNT_ID_PATTERN);
 
 /** True for a KMS alias name such as `alias/payments`. */
 export function isAliasName(value: unknown): value is string {

@@ -143,8 +143,8 @@ function isHeartbeatRule(value: unknown): value is string {
 
 /** A heartbeat is never a sweep; one that does not say where and when it is from is ignored. */
 function classifyHeartbeat(base: EventBase, rule: string): RemediationEvent {
-  const time =
-    base.eventTime !== undefined && !Number.isNaN(Date.parse(base.eventTime)) ? base.eventTime : undefined;
+  // A missing time parses to NaN, as an unreadable one does.
+  const time = Number.isNaN(Date.parse(base.eventTime ?? '')) ? undefined : base.eventTime;
   if (base.account === undefined || base.region === undefined || time === undefined) {
     return ignored(base, `heartbeat from ${rule.slice(0, 300)} without a valid account, region and time`);
   }

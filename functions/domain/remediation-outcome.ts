@@ -77,10 +77,11 @@ export function identityOfRef(
     readonly region?: string;
   },
 ): KeyIdentity {
+  const { alias } = extra;
   return {
-    keyId: ref?.keyId ?? (extra.alias === undefined ? extra.given : undefined),
+    keyId: ref?.keyId ?? (alias === undefined ? extra.given : undefined),
     arn: ref?.arn,
-    aliases: extra.alias === undefined ? [] : [extra.alias],
+    aliases: alias === undefined ? [] : [alias],
     account: ref?.account ?? extra.account,
     region: ref?.region ?? extra.region,
   };
