@@ -112,13 +112,12 @@ export async function act({ key, source, actor, context, fallback, ports }: KeyA
 }
 
 /** Writes the key's audit line; a failing logger must not turn a cancelled key into a failed one. */
-export function audit(ports: RemediationPorts, record: OutcomeRecord): OutcomeRecord {
+export function audit(ports: RemediationPorts, record: OutcomeRecord): void {
   try {
     ports.audit(record);
   } catch {
     // The audit port is a logger; its failure is not the key's.
   }
-  return record;
 }
 
 /**
