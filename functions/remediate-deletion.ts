@@ -11,9 +11,9 @@ import type { Ledger } from './domain/ledger.ts';
 import type { CckmApi, RemediationPorts } from './domain/ports.ts';
 import { assertComplete, remediate } from './domain/remediation.ts';
 import type { OutcomeRecord, RemediationResult } from './domain/remediation-outcome.ts';
+import { builtOnFirstUse } from './shared/built-once.ts';
 import {
   connection,
-  type Loaded,
   ledgerConfig,
   type PolicyConfig,
   policy,
@@ -95,7 +95,7 @@ export function createRemediationHandler(deps: RemediationDeps) {
         warn,
         unexpected,
         notify: config.notifyTopicArn ? notifierFor(deps.sns(), config.notifyTopicArn) : undefined,
-        ...(ledger && { ledger }),
+        ledger,
         metric,
         now,
         deadline: deadlineOf(context, now(), deps.safetyMarginMs ?? SAFETY_MARGIN_MS),
@@ -113,15 +113,16 @@ export function createRemediationHandler(deps: RemediationDeps) {
 
 /** The audit line's fields: flat, so log queries can filter on any of them. */
 function auditFields(record: OutcomeRecord): Record<string, unknown> {
+  const { key } = record;
   return {
     outcome: record.outcome,
     reason: record.reason,
-    cckmId: record.key.cckmId,
-    keyId: record.key.keyId,
-    arn: record.key.arn,
-    aliases: record.key.aliases,
-    account: record.key.account,
-    region: record.key.region,
+    cckmId: key.cckmId,
+    keyId: key.keyId,
+    arn: key.arn,
+    aliases: key.aliases,
+    account: key.account,
+    region: key.region,
     actor: record.actor,
     eventId: record.eventId,
     eventTime: record.eventTime,
@@ -141,17 +142,9 @@ function sns(): SNSClient {
 }
 
 // The DynamoDB client exists only with a ledger; it honours AWS_ENDPOINT_URL_DYNAMODB (local runs).
-let ledgerStore: Loaded<Ledger | undefined> | undefined;
-function ledger(): Ledger | undefined {
-  ledgerStore ??= ledgerConfig.ok
-    ? { ok: true, value: createLedger(ledgerConfig.value.tableName) }
-    : ledgerConfig;
-  return requireConfig(ledgerStore);
-}
-
-function createLedger(tableName: string | undefined): Ledger | undefined {
-  return tableName ? createDynamoLedger({ client: new DynamoDBClient({}), tableName }) : undefined;
-}
+const ledger = builtOnFirstUse(ledgerConfig, ({ tableName }) =>
+  tableName ? createDynamoLedger({ client: new DynamoDBClient({}), tableName }) : undefined,
+);
 
 /** Lambda entry point. */
 export const handler = createRemediationHandler({

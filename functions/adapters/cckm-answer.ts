@@ -1,5 +1,6 @@
 import { AuthenticationError, type CmErrorDetail, NotFoundError, UpstreamError } from '../shared/errors.ts';
-import { type CmResponse, detailOf, isCmFailure, isJsonObject, upstreamErrorOf } from './cm-http.ts';
+import { isJsonObject } from '../shared/json.ts';
+import { type CmResponse, detailOf, isCmFailure, upstreamErrorOf } from './cm-http.ts';
 
 /**
  * How the key operations read CipherTrust Manager's answers: the one mapper of a key call (404, "not

@@ -1,7 +1,8 @@
-import { type AwsKeyRef, isRegion, parseKeyArn, parseKeyIdRef } from '../domain/aws-key-ref.ts';
+import { type AwsKeyRef, isRegion, keyArnRef, parseKeyIdRef } from '../domain/aws-key-ref.ts';
 import { isPendingDeletion, type ManagedKey, PENDING_STATES } from '../domain/managed-key.ts';
 import type { CallOptions, CckmApi, PageInfo, UnreadableKey } from '../domain/ports.ts';
 import { UpstreamError, ValidationError } from '../shared/errors.ts';
+import { isJsonObject } from '../shared/json.ts';
 import { listEnvelopeOf, malformed, okJson } from './cckm-answer.ts';
 import { type CckmRecord, parseCckmRecord, toManagedKey } from './cckm-record.ts';
 import type { CmRequest } from './cm-http.ts';
@@ -38,35 +39,23 @@ function shownText(value: unknown): string | undefined {
  * state that is not pending (a CM that ignored the filter) and so is no key of the sweep.
  */
 function unreadableOf(item: unknown): UnreadableKey | undefined {
-  const record = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
-  const param = (
-    typeof record.aws_param === 'object' && record.aws_param !== null ? record.aws_param : {}
-  ) as Record<string, unknown>;
+  const record = isJsonObject(item) ? item : {};
+  const param = isJsonObject(record.aws_param) ? record.aws_param : {};
   const state = shownText(param.KeyState);
   if (state !== undefined && !PENDING_STATES.has(state)) return undefined;
   const arn = shownText(param.Arn);
   // The ARN names the account and Region when the record's own fields lack them, so scope can still
   // tell whose record it is (a guard must not fail a key another guard's scope owns).
-  const fromArn = arnParts(arn);
-  const fields = {
+  const fromArn = keyArnRef(arn);
+  const identity = {
     cckmId: shownText(record.id),
     keyId: shownText(param.KeyID),
     arn,
     account: shownText(param.AWSAccountId) ?? fromArn?.account,
     region: shownText(record.region) ?? fromArn?.region,
+    aliases: [],
   };
-  const identity = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
-  return { unreadable: true, identity: { ...identity, aliases: [] }, reason: UNREADABLE_REASON };
-}
-
-function arnParts(arn: string | undefined): { account: string; region: string } | undefined {
-  if (arn === undefined) return undefined;
-  try {
-    const ref = parseKeyArn(arn);
-    return { account: ref.account, region: ref.region };
-  } catch {
-    return undefined;
-  }
+  return { unreadable: true, identity, reason: UNREADABLE_REASON };
 }
 
 /**
@@ -155,7 +144,7 @@ export function createKeyListing(
         }
         const bad: UnreadableKey[] = [];
         const { records, total, items } = await listOnce(
-          { keystate: PENDING_KEY_STATES, ...(regions && { region: regions }), skip, limit: PAGE_SIZE },
+          { keystate: PENDING_KEY_STATES, region: regions, skip, limit: PAGE_SIZE },
           options,
           bad,
         );

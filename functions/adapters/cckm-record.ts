@@ -1,7 +1,7 @@
 import { isCckmId } from '../domain/aws-key-ref.ts';
 import { parseDeletionDate } from '../domain/deletion-date.ts';
 import type { ManagedKey } from '../domain/managed-key.ts';
-import { isJsonObject } from './cm-http.ts';
+import { isJsonObject } from '../shared/json.ts';
 
 /**
  * The CCKM AWS key record as CipherTrust Manager returns it (reference/cckm-api.md section 4), and
@@ -85,18 +85,20 @@ export function toManagedKey(record: CckmRecord): ManagedKey {
     parseDeletionDate(rawDate) ?? (typeof rawDate === 'string' && rawDate ? rawDate : undefined);
   const account = p.AWSAccountId || p.Arn.split(':')[4] || undefined;
   const multiRegionType = p.MultiRegionConfiguration?.MultiRegionKeyType;
+  // Absent fields are undefined properties: every reader asks `=== undefined`, and JSON drops them.
   return {
     cckmId: record.id,
     arn: p.Arn,
     keyId: p.KeyID,
-    ...(account === undefined ? {} : { account }),
+    account,
     region: record.region,
     aliases: p.Alias ?? [],
     tags: (p.Tags ?? []).map((t) => ({ key: t.TagKey, value: t.TagValue })),
     state: p.KeyState,
-    ...(deletionDate === undefined ? {} : { deletionDate }),
+    deletionDate,
     gone: record.gone === true,
-    ...(multiRegionType === 'PRIMARY' || multiRegionType === 'REPLICA' ? { multiRegionType } : {}),
+    multiRegionType:
+      multiRegionType === 'PRIMARY' || multiRegionType === 'REPLICA' ? multiRegionType : undefined,
   };
 }
 

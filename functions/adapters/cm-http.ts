@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { type CmErrorDetail, UpstreamError, ValidationError } from '../shared/errors.ts';
+import { isJsonObject } from '../shared/json.ts';
 import type { CallBudget } from './call-budget.ts';
 import { type Redactor, redactAndClip } from './redact.ts';
 import { errorCode } from './retry.ts';
@@ -77,11 +78,6 @@ export function cmRequestPath(request: Pick<CmRequest, 'path' | 'query'>): strin
   return query === '' ? request.path : `${request.path}?${query}`;
 }
 
-/** A JSON object (not an array, not null). */
-export function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Parses a JSON body leniently: empty or unparsable is undefined, and `notJson` says which. */
 export function parseJsonBody(text: string): { readonly json: unknown; readonly notJson: boolean } {
   // Parsed first: a body that parses is the common case, and only a failure needs the blank check.
@@ -103,8 +99,8 @@ const CODE_DESC_NAME = /^NCERR[A-Za-z]{1,60}$/;
  * credential below the length the redactor recognises.
  */
 export function cmErrorOf(json: unknown, redact: Redactor = keep): Omit<CmErrorDetail, 'status'> | undefined {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
-  const { codeDesc, message } = json as { codeDesc?: unknown; message?: unknown };
+  if (!isJsonObject(json)) return undefined;
+  const { codeDesc, message } = json;
   if (codeDesc === undefined || codeDesc === null) return undefined;
   const desc = String(codeDesc);
   const colon = desc.indexOf(':');
@@ -161,11 +157,7 @@ export function upstreamErrorOf(
 /** Wraps a transport failure; only the error code goes into the message, never request details. */
 export function networkErrorOf(error: unknown, label: string): UpstreamError {
   const code = errorCode(error) ?? (error instanceof Error ? error.name : 'unknown error');
-  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
-    return new UpstreamError(
-      `CipherTrust Manager sent a response body larger than ${MAX_RESPONSE_BYTES} bytes`,
-    );
-  }
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return tooLarge(MAX_RESPONSE_BYTES);
   const tls = /CERT|SELF_SIGNED|TLS|SSL|ALTNAME|UNABLE_TO/i.test(code);
   const what = tls ? 'TLS verification of CipherTrust Manager failed' : 'CipherTrust Manager unreachable';
   return new UpstreamError(`${what} (${code}) during ${label}`, {}, { cause: error });
@@ -208,13 +200,21 @@ class CmAnswerReader implements Dispatcher.DispatchHandler {
   #headers: CmResponse['headers'] = {};
   #chunks: Buffer[] = [];
   #size = 0;
+  readonly #budget: CallBudget;
+  readonly #limit: number;
+  readonly #resolve: (response: CmResponse) => void;
+  readonly #reject: (error: unknown) => void;
 
   constructor(
-    private readonly budget: CallBudget,
-    private readonly limit: number,
-    private readonly resolve: (response: CmResponse) => void,
-    private readonly reject: (error: unknown) => void,
+    budget: CallBudget,
+    limit: number,
+    resolve: (response: CmResponse) => void,
+    reject: (error: unknown) => void,
   ) {
+    this.#budget = budget;
+    this.#limit = limit;
+    this.#resolve = resolve;
+    this.#reject = reject;
     // Watched from the dispatch on, not from the start: a request queued behind busy connections
     // still ends with its budget, and is dropped unsent when its turn comes.
     budget.watch((reason) => {
@@ -238,8 +238,8 @@ class CmAnswerReader implements Dispatcher.DispatchHandler {
   ): void {
     const length = headers['content-length'];
     const declared = Number(Array.isArray(length) ? length[0] : length);
-    if (Number.isFinite(declared) && declared > this.limit) {
-      controller.abort(tooLarge(this.limit));
+    if (Number.isFinite(declared) && declared > this.#limit) {
+      controller.abort(tooLarge(this.#limit));
       return;
     }
     this.#status = statusCode;
@@ -249,8 +249,8 @@ class CmAnswerReader implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#settled) return;
     this.#size += chunk.length;
-    if (this.#size > this.limit) {
-      controller.abort(tooLarge(this.limit));
+    if (this.#size > this.#limit) {
+      controller.abort(tooLarge(this.#limit));
       return;
     }
     this.#chunks.push(chunk);
@@ -259,19 +259,19 @@ class CmAnswerReader implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.budget.watch(undefined);
+    this.#budget.watch(undefined);
     const chunks = this.#chunks;
     const text =
       chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
     const { json, notJson } = parseJsonBody(text);
-    this.resolve({ status: this.#status, headers: this.#headers, json, notJson });
+    this.#resolve({ status: this.#status, headers: this.#headers, json, notJson });
   }
 
   onResponseError(_controller: unknown, error: Error): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.budget.watch(undefined);
-    this.reject(error);
+    this.#budget.watch(undefined);
+    this.#reject(error);
   }
 }
 
@@ -301,7 +301,7 @@ export function sendOnce(
         path: request.target,
         method: request.method,
         headers,
-        ...(request.body !== undefined && { body: request.body }),
+        body: request.body,
       },
       new CmAnswerReader(budget, limit, resolve, reject),
     );

@@ -100,16 +100,15 @@ export function createCmSender(settings: SenderSettings): CmSender {
         }
         if (!isRetryableStatus(response.status)) return { ok: true, value: answer(response) };
         if (response.status !== 429) ambiguous = true;
-        const retryAfterMs = parseRetryAfter(response.headers['retry-after'], now());
         return {
           ok: false,
           error: upstreamErrorOf(response, label),
-          ...(retryAfterMs !== undefined && { retryAfterMs }),
+          retryAfterMs: parseRetryAfter(response.headers['retry-after'], now()),
         };
       },
       {
         budgetEnd: end,
-        ...(callBudget && { budget: callBudget }),
+        budget: callBudget,
         label,
         now,
         sleep,

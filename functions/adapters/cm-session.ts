@@ -3,7 +3,8 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Dispatcher } from 'undici';
 import type { CallOptions } from '../domain/ports.ts';
 import type { ConnectionConfig } from '../shared/config.ts';
-import { AuthenticationError, TimeoutError, UpstreamError } from '../shared/errors.ts';
+import { AuthenticationError, UpstreamError } from '../shared/errors.ts';
+import { isJsonObject } from '../shared/json.ts';
 import { logger as defaultLogger } from '../shared/logger.ts';
 import { CallBudget } from './call-budget.ts';
 import { createDispatcherProvider } from './cm-agent.ts';
@@ -12,14 +13,13 @@ import {
   type CmResponse,
   detailOf,
   isCmFailure,
-  isJsonObject,
   type PreparedCmRequest,
   prepareCmRequest,
   upstreamErrorOf,
 } from './cm-http.ts';
 import { createCmSender } from './cm-send.ts';
 import { type CckmSecret, createSecretSource } from './credentials.ts';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
+import { DEFAULT_RETRY_POLICY, outOfBudget, type RetryPolicy } from './retry.ts';
 import { createTokenProvider, type GrantBody, TOKENS_PATH, type TokenGrant } from './tokens.ts';
 
 /**
@@ -76,9 +76,8 @@ function grantOf(json: unknown): TokenGrant | undefined {
   if (!isJsonObject(json) || typeof json.jwt !== 'string' || !/^[\x21-\x7e]+$/.test(json.jwt))
     return undefined;
   const { duration } = json;
-  return typeof duration === 'number' && Number.isFinite(duration) && duration > 0
-    ? { jwt: json.jwt, duration }
-    : { jwt: json.jwt };
+  const usable = typeof duration === 'number' && Number.isFinite(duration) && duration > 0;
+  return { jwt: json.jwt, duration: usable ? duration : undefined };
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -116,13 +115,6 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     const own = now() + config.timeoutMs;
     const deadline = options?.deadline;
     return typeof deadline === 'number' && Number.isFinite(deadline) ? Math.min(own, deadline) : own;
-  }
-
-  async function readSecret(end: number, label: string, budget: CallBudget): Promise<CckmSecret> {
-    if (end - now() <= 0)
-      throw new TimeoutError(`CipherTrust Manager call ${label} ran out of its time budget`);
-    // The budget's AbortSignal is made only when the secret is actually read (its `signal` getter).
-    return secrets.get(budget);
   }
 
   async function mint(body: GrantBody, secret: CckmSecret, end: number): Promise<TokenGrant> {
@@ -165,7 +157,9 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     let ambiguous = false;
     for (let round = 1; ; round++) {
       const readsBefore = secrets.reads;
-      const secret = await readSecret(end, label, budget);
+      if (end - now() <= 0) throw outOfBudget(label);
+      // The budget's AbortSignal is made only when the secret is actually read (its `signal` getter).
+      const secret = await secrets.get(budget);
       let token: string;
       try {
         token = await tokens.get(secret, end);

@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, TimeoutError, UpstreamError } from '../shared/errors.ts';
+import { isJsonObject } from '../shared/json.ts';
 
 /**
  * The CipherTrust Manager credentials secret (contract section 2): parsing and a cached reader.
@@ -43,10 +44,8 @@ export function parseSecret(secretString: string): CckmSecret {
     // V8's SyntaxError quotes part of the input, so it is neither kept nor chained.
     throw bad('SecretString is not valid JSON');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw bad('SecretString must be a JSON object');
-  }
-  const record = parsed as Record<string, unknown>;
+  if (!isJsonObject(parsed)) throw bad('SecretString must be a JSON object');
+  const record = parsed;
   const refreshToken = optionalString(record, 'refresh_token');
   const username = optionalString(record, 'username');
   const password = optionalString(record, 'password');

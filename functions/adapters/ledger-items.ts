@@ -78,8 +78,6 @@ export function toEntry(item: Item): LedgerEntry | undefined {
   const notified = (item.notified?.L ?? [])
     .map((v) => v.S)
     .filter((o): o is Outcome => o !== undefined && OUTCOME_SET.has(o));
-  const actor = s('actor');
-  const lastChanceAt = s('lastChanceAt');
   return {
     arn,
     deletionDate,
@@ -87,10 +85,10 @@ export function toEntry(item: Item): LedgerEntry | undefined {
     reason: s('reason') ?? '',
     source,
     eventId,
-    ...(actor === undefined ? {} : { actor }),
+    actor: s('actor'),
     decidedAt,
     notified,
-    ...(lastChanceAt === undefined ? {} : { lastChanceAt }),
+    lastChanceAt: s('lastChanceAt'),
   };
 }
 

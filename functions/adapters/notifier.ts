@@ -2,7 +2,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Notification } from '../domain/ports.ts';
+import { errorFields } from '../shared/errors.ts';
 import { DEBUG_LEVEL, printsAt } from '../shared/logger.ts';
+import { CallBudget } from './call-budget.ts';
 
 /**
  * Publishes remediation notifications: one key's message or a sweep's digest. Never throws, because a
@@ -30,11 +32,10 @@ export function createSnsNotifier(options: {
     const isDigest = 'headline' in notification;
     const outcome = isDigest ? notification.headline : notification.outcome;
     const kind = isDigest ? 'digest' : 'key';
-    // What `AbortSignal.timeout` gives (the same `TimeoutError` reason), with a timer that is cleared once
-    // the publish settles: a timeout signal's timer fires for every publish, 3 s later, long after it
-    // finished, building an abort reason and dispatching an event nobody listens to (5-10 µs of CPU each).
-    const abort = new AbortController();
-    const timer = refused ? undefined : setTimeout(abortOnTimeout, timeoutMs, abort).unref();
+    // The shared budget timer (`call-budget.ts`), stopped once the publish settles, aborting with the reason
+    // `AbortSignal.timeout` gives (a `TimeoutError`): a timeout signal's timer fires for every publish, 3 s
+    // later, long after it finished, building an abort reason and dispatching an event nobody listens to.
+    const budget = refused ? undefined : new CallBudget(timeoutMs);
     try {
       const command = new PublishCommand({
         TopicArn: topicArn,
@@ -47,29 +48,23 @@ export function createSnsNotifier(options: {
         },
       });
       const result = await client.send(command, {
-        abortSignal: refused ? AbortSignal.timeout(timeoutMs) : abort.signal,
+        abortSignal: budget ? budget.signal : AbortSignal.timeout(timeoutMs),
       });
       if (printsAt(logger, DEBUG_LEVEL)) {
         logger.debug('notification published', { kind, outcome, messageId: result.MessageId });
       }
       return true;
     } catch (error) {
-      // Name and message only: SDK errors carry no credentials, but their metadata is not worth logging.
+      // Name and message only: SDK errors carry no credentials.
       logger.error('notification failed', {
         kind,
         outcome,
         subject: notification.subject,
-        errorName: error instanceof Error ? error.name : 'Error',
-        errorMessage: error instanceof Error ? error.message.slice(0, 300) : String(error).slice(0, 300),
+        ...errorFields(error),
       });
       return false;
     } finally {
-      clearTimeout(timer);
+      budget?.done();
     }
   };
-}
-
-/** Aborts as `AbortSignal.timeout` does: with a `TimeoutError` DOMException as the reason. */
-function abortOnTimeout(abort: AbortController): void {
-  abort.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
 }

@@ -77,6 +77,11 @@ export function parseRetryAfter(
   return Math.max(0, date - nowMs);
 }
 
+/** The TimeoutError of a call (`label`) whose time budget ran out. */
+export function outOfBudget(label: string, options?: { cause?: unknown }): TimeoutError {
+  return new TimeoutError(`CipherTrust Manager call ${label} ran out of its time budget`, options);
+}
+
 /** Full-jitter exponential backoff before retry number `retry` (1 = the first retry). */
 export function backoffDelay(retry: number, policy: RetryPolicy, random: () => number): number {
   const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** Math.max(0, retry - 1));
@@ -119,23 +124,21 @@ export async function retryWithBudget<T>(
   options: RetryOptions,
 ): Promise<T> {
   const policy = options.policy ?? DEFAULT_RETRY_POLICY;
-  const timeout = (cause?: unknown) =>
-    new TimeoutError(`CipherTrust Manager call ${options.label} ran out of its time budget`, { cause });
   for (let n = 1; ; n++) {
     const remaining = options.budgetEnd - options.now();
-    if (remaining <= 0) throw timeout();
+    if (remaining <= 0) throw outOfBudget(options.label);
     const budget = options.budget ?? new CallBudget(remaining);
     let outcome: AttemptOutcome<T>;
     try {
       outcome = await attempt(budget, n);
     } catch (error) {
-      if (budget.aborted) throw timeout(error);
+      if (budget.aborted) throw outOfBudget(options.label, { cause: error });
       throw error;
     } finally {
       if (budget !== options.budget) budget.done();
     }
     if (outcome.ok) return outcome.value;
-    if (budget.aborted) throw timeout(outcome.error);
+    if (budget.aborted) throw outOfBudget(options.label, { cause: outcome.error });
     if (n >= policy.maxAttempts) throw outcome.error;
     const delayMs = outcome.retryAfterMs ?? backoffDelay(n, policy, options.random);
     // A wait that would end past the budget cannot lead to a useful answer: report what CM said.

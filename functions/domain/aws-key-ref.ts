@@ -22,10 +22,13 @@ export interface AwsKeyRef {
   readonly arn?: string;
 }
 
-/** True for a CCKM id (a UUID). */
-export function isCckmId(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
+/** A test for strings that match `pattern`: nothing else (a number, an object) ever does. */
+function stringMatching(pattern: RegExp): (value: unknown) => value is string {
+  return (value): value is string => typeof value === 'string' && pattern.test(value);
 }
+
+/** True for a CCKM id (a UUID). */
+export const isCckmId = stringMatching(UUID);
 
 /** Returns the CCKM id unchanged, or throws a ValidationError naming the problem. */
 export function parseCckmId(value: unknown, what = 'id'): string {
@@ -36,30 +39,28 @@ export function parseCckmId(value: unknown, what = 'id'): string {
 }
 
 /** True for an AWS KeyId (UUID or `mrk-…`). */
-export function isAwsKeyId(value: unknown): value is string {
-  return typeof value === 'string' && AWS_KEY_ID.test(value);
-}
+export const isAwsKeyId = stringMatching(AWS_KEY_ID);
 
 /** True for an AWS Region name such as `us-west-2`. */
-export function isRegion(value: unknown): value is string {
-  return typeof value === 'string' && REGION_NAME_PATTERN.test(value);
-}
+export const isRegion = stringMatching(REGION_NAME_PATTERN);
 
 /** True for a 12-digit AWS account id. */
-export function isAccountId(value: unknown): value is string {
-  return typeof value === 'string' && ACCOUNT_ID_PATTERN.test(value);
-}
+export const isAccountId = stringMatching(ACCOUNT_ID_PATTERN);
 
 /** True for a KMS alias name such as `alias/payments`. */
 export function isAliasName(value: unknown): value is string {
   return typeof value === 'string' && ALIAS.test(value) && !value.startsWith('alias/aws/');
 }
 
-/** Parses `arn:<partition>:kms:<region>:<account>:key/<keyId>`, or throws a ValidationError. */
-export function parseKeyArn(value: unknown, what = 'arn'): AwsKeyRef & { arn: string; account: string } {
-  if (typeof value !== 'string' || value.length > 2048) {
-    throw new ValidationError(`${what} must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)`);
-  }
+/** A KMS key ARN's reference: what a valid ARN always names (its account among them). */
+export type KeyArnRef = AwsKeyRef & { readonly arn: string; readonly account: string };
+
+/**
+ * Reads `arn:<partition>:kms:<region>:<account>:key/<keyId>`; undefined for anything else. No throw:
+ * an event or a listed record that names no key ARN is an ordinary case, not an error.
+ */
+export function keyArnRef(value: unknown): KeyArnRef | undefined {
+  if (typeof value !== 'string' || value.length > 2048) return undefined;
   const parts = value.split(':');
   const [arnLiteral, partition, service, region, account, resource] = parts;
   const keyId = resource?.startsWith('key/') ? resource.slice(4) : undefined;
@@ -72,9 +73,18 @@ export function parseKeyArn(value: unknown, what = 'arn'): AwsKeyRef & { arn: st
     !isAccountId(account) ||
     !isAwsKeyId(keyId)
   ) {
-    throw new ValidationError(`${what} must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)`);
+    return undefined;
   }
   return { arn: value, region, account, keyId };
+}
+
+/** Parses a KMS key ARN (`keyArnRef`), or throws a ValidationError naming the field. */
+export function parseKeyArn(value: unknown, what = 'arn'): KeyArnRef {
+  const ref = keyArnRef(value);
+  if (!ref) {
+    throw new ValidationError(`${what} must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)`);
+  }
+  return ref;
 }
 
 /** Builds a reference from a KeyId and Region, or throws a ValidationError naming the bad field. */

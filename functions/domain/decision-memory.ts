@@ -1,3 +1,4 @@
+import { errorFields } from '../shared/errors.ts';
 import type { LedgerEntry } from './ledger.ts';
 import { nextEntry, scheduleDate } from './ledger.ts';
 import type { RemediationPorts } from './ports.ts';
@@ -69,7 +70,6 @@ export function ledgerFailed(
   (ports.warn ?? ports.progress)(message, {
     ...fields,
     ledgerError: true,
-    errorName: error instanceof Error ? error.name : 'Error',
-    errorMessage: (error instanceof Error ? error.message : String(error)).slice(0, 300),
+    ...errorFields(error),
   });
 }

@@ -41,7 +41,8 @@ export function parseDeletionDate(value: unknown): string | undefined {
     if (text === '' || text.length > 64) return undefined;
     const m = CLOUDTRAIL_DATE.exec(text);
     if (m) {
-      const [, mon, day, year, hh, mm, ss, ampm] = m;
+      const [, mon, dayText, year, hh, mm, ss, ampm] = m;
+      const day = Number(dayText);
       const month = MONTHS[(mon ?? '').toLowerCase()];
       if (month === undefined) return undefined;
       let hour = Number(hh);
@@ -51,12 +52,12 @@ export function parseDeletionDate(value: unknown): string | undefined {
         if (pm && hour < 12) hour += 12;
         if (!pm && hour === 12) hour = 0;
       }
-      if (hour > 23 || Number(mm) > 59 || Number(ss) > 59 || Number(day) < 1 || Number(day) > 31) {
+      if (hour > 23 || Number(mm) > 59 || Number(ss) > 59 || day < 1 || day > 31) {
         return undefined;
       }
-      const date = new Date(Date.UTC(Number(year), month, Number(day), hour, Number(mm), Number(ss)));
+      const date = new Date(Date.UTC(Number(year), month, day, hour, Number(mm), Number(ss)));
       // Date.UTC rolls Feb 31 over into March; a rolled date is not what the text said.
-      if (date.getUTCDate() !== Number(day)) return undefined;
+      if (date.getUTCDate() !== day) return undefined;
       // A four-digit year, a checked day and time: always a valid date, written from the one Date.
       return date.toISOString();
     }

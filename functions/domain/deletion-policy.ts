@@ -11,12 +11,15 @@ import { globMatches } from './principal-glob.ts';
 /** Where the key came from: a CloudTrail event (AWS says it is pending) or a sweep (CCKM says so). */
 export type KeySource = 'event' | 'sweep';
 
+/** A key left as it is, and why. */
+export interface SkipDecision {
+  readonly action: 'skip';
+  readonly outcome: 'not-pending' | 'exempt' | 'allowed' | 'detected';
+  readonly reason: string;
+}
+
 export type Decision =
-  | {
-      readonly action: 'skip';
-      readonly outcome: 'not-pending' | 'exempt' | 'allowed' | 'detected';
-      readonly reason: string;
-    }
+  | SkipDecision
   | { readonly action: 'cancel'; readonly enable: boolean; readonly reason: string };
 
 /**
@@ -54,46 +57,28 @@ export function decideKey(input: {
   readonly actor?: Actor;
 }): Decision {
   const { policy, key, source, actor } = input;
-  if (key.gone) {
-    return {
-      action: 'skip',
-      outcome: 'not-pending',
-      reason: 'the key no longer exists in AWS (CCKM marks it gone)',
-    };
-  }
+  if (key.gone) return skip('not-pending', 'the key no longer exists in AWS (CCKM marks it gone)');
   // A CloudTrail event is fresher than CCKM's copy, which may not show the schedule yet: only a
   // sweep, whose sole source is CCKM, may conclude from the record that nothing is pending.
   if (source === 'sweep' && !isPendingDeletion(key)) {
-    return {
-      action: 'skip',
-      outcome: 'not-pending',
-      reason: `CCKM shows the key ${key.state || 'in no state'}, no longer pending deletion`,
-    };
+    return skip(
+      'not-pending',
+      `CCKM shows the key ${key.state || 'in no state'}, no longer pending deletion`,
+    );
   }
   if (carriesExemptTag(key, policy.exemptTag)) {
-    return {
-      action: 'skip',
-      outcome: 'exempt',
-      reason: `the key carries the exempt tag ${policy.exemptTag.key}=${policy.exemptTag.value}`,
-    };
+    return skip('exempt', `the key carries the exempt tag ${policy.exemptTag.key}=${policy.exemptTag.value}`);
   }
   const allowed = matchAllowedPrincipal(actor, policy.allowedPrincipals);
-  if (allowed) {
-    return {
-      action: 'skip',
-      outcome: 'allowed',
-      reason: `${allowed.arn} matches allowed principal ${allowed.pattern}`,
-    };
-  }
+  if (allowed) return skip('allowed', `${allowed.arn} matches allowed principal ${allowed.pattern}`);
   const enable = shouldEnable(policy.reenable, key);
   if (policy.mode === 'detect') {
-    return {
-      action: 'skip',
-      outcome: 'detected',
-      reason: enable
+    return skip(
+      'detected',
+      enable
         ? 'detect mode: would cancel the deletion and enable the key'
         : 'detect mode: would cancel the deletion (the key would stay disabled)',
-    };
+    );
   }
   return {
     action: 'cancel',
@@ -102,4 +87,8 @@ export function decideKey(input: {
       ? `cancel and enable (REENABLE=${policy.reenable})`
       : `cancel only (REENABLE=${policy.reenable})`,
   };
+}
+
+function skip(outcome: SkipDecision['outcome'], reason: string): SkipDecision {
+  return { action: 'skip', outcome, reason };
 }

@@ -167,10 +167,11 @@ function render(
   more: number,
   limit: number,
 ): string {
+  const eventId = clip(input.eventId, 128);
   return JSON.stringify(
     {
       digest: 'sweep',
-      eventId: clip(input.eventId, 128),
+      eventId,
       eventTime: clipOrNull(input.eventTime, 64),
       mode: input.mode,
       counts: input.summary,
@@ -179,9 +180,7 @@ function render(
       silentSpokes: input.silent.length,
       items: shown.map((item) => item.show(limit)),
       more,
-      ...(more > 0
-        ? { moreNote: `${more} more in the log: the audit lines of event ${clip(input.eventId, 128)}` }
-        : {}),
+      ...(more > 0 ? { moreNote: `${more} more in the log: the audit lines of event ${eventId}` } : {}),
     },
     null,
     2,

@@ -1,5 +1,5 @@
 import type { AwsKeyRef } from './aws-key-ref.ts';
-import { isAccountId, isAliasName, isAwsKeyId, isRegion, parseKeyArn, parseKeyIdRef } from './aws-key-ref.ts';
+import { isAccountId, isAliasName, isAwsKeyId, isRegion, keyArnRef, parseKeyIdRef } from './aws-key-ref.ts';
 import type { Json } from './event-json.ts';
 import { obj, str } from './event-json.ts';
 
@@ -29,20 +29,16 @@ export interface EventKey {
   readonly region?: string;
 }
 
-/** Reads `userIdentity`; missing or odd fields are simply absent. */
+/** Reads `userIdentity`; missing or odd fields are undefined. */
 export function readActor(value: unknown): Actor {
   const identity = obj(value);
   const issuer = obj(obj(identity?.sessionContext)?.sessionIssuer);
-  const actor: { -readonly [K in keyof Actor]: Actor[K] } = {};
-  const type = str(identity?.type, 64);
-  const arn = str(identity?.arn);
-  const issuerArn = str(issuer?.arn);
-  const invokedBy = str(identity?.invokedBy, 256);
-  if (type) actor.type = type;
-  if (arn) actor.arn = arn;
-  if (issuerArn) actor.issuerArn = issuerArn;
-  if (invokedBy) actor.invokedBy = invokedBy;
-  return actor;
+  return {
+    type: str(identity?.type, 64),
+    arn: str(identity?.arn),
+    issuerArn: str(issuer?.arn),
+    invokedBy: str(identity?.invokedBy, 256),
+  };
 }
 
 /** One line naming the actor for logs and notifications. */
@@ -64,16 +60,14 @@ export function resolveEventKey(
 ): EventKey {
   const response = obj(detail.responseElements);
   const resources = Array.isArray(detail.resources) ? detail.resources : [];
-  for (const candidate of [response?.keyId, obj(resources[0])?.ARN]) {
-    const ref = tryArn(candidate);
+  const given = str(obj(detail.requestParameters)?.keyId);
+  for (const candidate of [response?.keyId, obj(resources[0])?.ARN, given]) {
+    const ref = keyArnRef(candidate);
     if (ref) return { ref, given: ref.arn, account: ref.account, region: ref.region };
   }
-  const given = str(obj(detail.requestParameters)?.keyId);
   const unresolved: EventKey = { given, account, region };
   if (given === undefined) return unresolved;
   if (given.startsWith('arn:')) {
-    const ref = tryArn(given);
-    if (ref) return { ref, given, account: ref.account, region: ref.region };
     // An alias ARN: arn:aws:kms:<region>:<account>:alias/<name>.
     const parts = given.split(':');
     const alias = parts[5];
@@ -92,12 +86,4 @@ export function resolveEventKey(
     return { ref: parseKeyIdRef(given, region, account), given, account, region };
   }
   return unresolved;
-}
-
-function tryArn(value: unknown): (AwsKeyRef & { arn: string; account: string }) | undefined {
-  try {
-    return parseKeyArn(value);
-  } catch {
-    return undefined;
-  }
 }

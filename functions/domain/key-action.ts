@@ -7,7 +7,7 @@ import type { ManagedKey } from './managed-key.ts';
 import { formatNotification, NOTIFICATION_ONLY, shouldNotify } from './outcome-notification.ts';
 import type { Notification, RemediationPorts } from './ports.ts';
 import type { KeyIdentity, Outcome, OutcomeRecord } from './remediation-outcome.ts';
-import { failureReason, identityOf } from './remediation-outcome.ts';
+import { failureReason } from './remediation-outcome.ts';
 
 /** The per-key act of the remediation: decide, cancel, enable, and say what happened. */
 
@@ -65,10 +65,10 @@ export function outOfTime(ports: RemediationPorts): boolean {
 
 /** Decides one key and carries the decision out through CipherTrust Manager. */
 export async function act({ key, source, actor, context, fallback, ports }: KeyAct): Promise<OutcomeRecord> {
-  const identity = merge(safeIdentity(key), fallback);
+  const identity = safeIdentity(key, fallback);
   let decision: Decision;
   try {
-    decision = decideKey({ policy: ports.policy, key, source, ...(actor && { actor }) });
+    decision = decideKey({ policy: ports.policy, key, source, actor });
   } catch (error) {
     // A record so malformed that the decision itself fails must not hide the other keys.
     return failedBy(ports, context, identity, 'the CCKM record could not be read', error);
@@ -112,13 +112,12 @@ export async function act({ key, source, actor, context, fallback, ports }: KeyA
 }
 
 /** Writes the key's audit line; a failing logger must not turn a cancelled key into a failed one. */
-export function audit(ports: RemediationPorts, record: OutcomeRecord): OutcomeRecord {
+export function audit(ports: RemediationPorts, record: OutcomeRecord): void {
   try {
     ports.audit(record);
   } catch {
     // The audit port is a logger; its failure is not the key's.
   }
-  return record;
 }
 
 /**
@@ -153,12 +152,18 @@ export async function settle(ports: RemediationPorts, record: OutcomeRecord): Pr
   return delivered === false && NOTIFICATION_ONLY.has(record.outcome) ? 1 : 0;
 }
 
-/** The key's identity; a port that hands over a broken object still yields its id when it has one. */
-export function safeIdentity(key: ManagedKey): KeyIdentity {
+/** Nothing known about a key beyond its record. */
+const NO_IDENTITY: KeyIdentity = Object.freeze({ aliases: Object.freeze([]) });
+
+/**
+ * The key's identity, each field its record lacks taken from `fallback`; a port that hands over a
+ * broken object still yields its id when it has one.
+ */
+export function safeIdentity(key: ManagedKey, fallback: KeyIdentity = NO_IDENTITY): KeyIdentity {
   try {
-    return identityOf(key);
+    return merge(key, fallback);
   } catch {
-    return { cckmId: typeof key?.cckmId === 'string' ? key.cckmId : undefined, aliases: [] };
+    return merge({ cckmId: typeof key?.cckmId === 'string' ? key.cckmId : undefined, aliases: [] }, fallback);
   }
 }
 

@@ -211,7 +211,7 @@ export function nextEntry(input: {
   if (first && notified.size === first.notified.length && lastChanceAt === first.lastChanceAt) {
     return undefined;
   }
-  const actor = first ? first.actor : input.actor;
+  // `actor` and `lastChanceAt` may be undefined: the adapter stores only what is set.
   return {
     arn: input.arn,
     deletionDate: kept?.deletionDate ?? input.deletionDate,
@@ -219,10 +219,10 @@ export function nextEntry(input: {
     reason: first?.reason ?? input.reason.slice(0, 500),
     source: first?.source ?? input.source,
     eventId: first?.eventId ?? input.eventId,
-    ...(actor === undefined ? {} : { actor }),
+    actor: first ? first.actor : input.actor,
     decidedAt: first?.decidedAt ?? now,
     notified: [...notified],
-    ...(lastChanceAt === undefined ? {} : { lastChanceAt }),
+    lastChanceAt,
   };
 }
 

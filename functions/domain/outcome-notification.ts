@@ -63,15 +63,14 @@ export function formatNotification(record: OutcomeRecord): OutcomeNotification {
 /** `<what happened>: <alias or key id> (<account> <region>)`, printable ASCII, at most 99 characters. */
 export function formatSubject(record: OutcomeRecord): string {
   const label = LABELS[record.outcome];
-  const { account, region } = record.key;
+  const { key } = record;
+  const { account, region } = key;
   // `<account> <region>`, or whichever of the two is known (no array to filter and join per message).
   const where = account && region ? `${account} ${region}` : account || region || '';
   const suffix = where ? ` (${ascii(where)})` : '';
   // A record without any key is a sweep that could not list the keys.
   const fallback = record.kind === 'sweep' ? 'sweep (keys could not be listed)' : 'unknown key';
-  const name = ascii(
-    record.key.aliases[0] ?? record.key.keyId ?? record.key.cckmId ?? record.key.arn ?? fallback,
-  );
+  const name = ascii(key.aliases[0] ?? key.keyId ?? key.cckmId ?? key.arn ?? fallback);
   const room = MAX_SUBJECT_LENGTH - label.length - 2 - suffix.length;
   const shown = name.length <= room ? name : `${name.slice(0, Math.max(0, room - 3))}...`;
   return `${label}: ${shown}${suffix}`.slice(0, MAX_SUBJECT_LENGTH);
@@ -79,17 +78,18 @@ export function formatSubject(record: OutcomeRecord): string {
 
 /** The JSON body: outcome, reason, key, actor, event time, pending window and deletion date. */
 export function formatMessage(record: OutcomeRecord): string {
+  const { key } = record;
   return JSON.stringify(
     {
       outcome: record.outcome,
       reason: record.reason,
       key: {
-        cckmId: record.key.cckmId ?? null,
-        arn: record.key.arn ?? null,
-        keyId: record.key.keyId ?? null,
-        aliases: record.key.aliases,
-        account: record.key.account ?? null,
-        region: record.key.region ?? null,
+        cckmId: key.cckmId ?? null,
+        arn: key.arn ?? null,
+        keyId: key.keyId ?? null,
+        aliases: key.aliases,
+        account: key.account ?? null,
+        region: key.region ?? null,
       },
       actor: record.actor,
       eventId: record.eventId,

@@ -77,14 +77,14 @@ export function classifyEvent(input: unknown): RemediationEvent {
     return classify(input);
   } catch {
     // Defensive: a getter or a proxy in a hand-made event must not turn into a retry loop.
-    return { kind: 'ignored', eventId: 'unknown', reason: 'event could not be read' };
+    return ignored({ eventId: 'unknown' }, 'event could not be read');
   }
 }
 
 function classify(input: unknown): RemediationEvent {
   const event = obj(input);
   if (!event) {
-    return { kind: 'ignored', eventId: 'unknown', reason: 'not an EventBridge event (not a JSON object)' };
+    return ignored({ eventId: 'unknown' }, 'not an EventBridge event (not a JSON object)');
   }
   const source = str(event.source, 256);
   const detailType = str(event['detail-type'], 256);
@@ -97,14 +97,10 @@ function classify(input: unknown): RemediationEvent {
   };
 
   if (source === 'aws.kms' && detailType === 'AWS API Call via CloudTrail') {
-    if (!detail) return { ...base, kind: 'ignored', reason: 'CloudTrail event without detail' };
+    if (!detail) return ignored(base, 'CloudTrail event without detail');
     const eventName = str(detail.eventName, 256);
     if (eventName !== 'ScheduleKeyDeletion') {
-      return {
-        ...base,
-        kind: 'ignored',
-        reason: `CloudTrail event ${eventName ?? '(no eventName)'} is not ScheduleKeyDeletion`,
-      };
+      return ignored(base, `CloudTrail event ${eventName ?? '(no eventName)'} is not ScheduleKeyDeletion`);
     }
     return classifySchedule(base, detail);
   }
@@ -112,25 +108,25 @@ function classify(input: unknown): RemediationEvent {
     const state = str(obj(detail?.state)?.value, 64);
     const alarmName = str(detail?.alarmName, 256);
     if (state !== 'ALARM') {
-      return {
-        ...base,
-        kind: 'ignored',
-        reason: `alarm ${alarmName ?? '(unnamed)'} went to ${state ?? '(no state)'}, not ALARM`,
-      };
+      return ignored(base, `alarm ${alarmName ?? '(unnamed)'} went to ${state ?? '(no state)'}, not ALARM`);
     }
-    return { ...base, kind: 'sweep', trigger: 'alarm', origin: alarmName };
+    return sweepOf(base, 'alarm', alarmName);
   }
   if (source === 'aws.events' && detailType === 'Scheduled Event') {
     const resources = Array.isArray(event.resources) ? event.resources : [];
     const heartbeatRule = resources.find(isHeartbeatRule);
     if (heartbeatRule !== undefined) return classifyHeartbeat(base, heartbeatRule);
-    return { ...base, kind: 'sweep', trigger: 'schedule', origin: str(resources[0], 2048) };
+    return sweepOf(base, 'schedule', str(resources[0], 2048));
   }
-  return {
-    ...base,
-    kind: 'ignored',
-    reason: `unhandled event ${source ?? '(no source)'} / ${detailType ?? '(no detail-type)'}`,
-  };
+  return ignored(base, `unhandled event ${source ?? '(no source)'} / ${detailType ?? '(no detail-type)'}`);
+}
+
+function ignored(base: EventBase, reason: string): IgnoredEvent {
+  return { ...base, kind: 'ignored', reason };
+}
+
+function sweepOf(base: EventBase, trigger: SweepEvent['trigger'], origin: string | undefined): SweepEvent {
+  return { ...base, kind: 'sweep', trigger, origin };
 }
 
 /** `arn:<partition>:events:<region>:<account>:rule/cckm-deletion-guard-heartbeat*` (contract section 4). */
@@ -147,14 +143,10 @@ function isHeartbeatRule(value: unknown): value is string {
 
 /** A heartbeat is never a sweep; one that does not say where and when it is from is ignored. */
 function classifyHeartbeat(base: EventBase, rule: string): RemediationEvent {
-  const time =
-    base.eventTime !== undefined && !Number.isNaN(Date.parse(base.eventTime)) ? base.eventTime : undefined;
+  // A missing time parses to NaN, as an unreadable one does.
+  const time = Number.isNaN(Date.parse(base.eventTime ?? '')) ? undefined : base.eventTime;
   if (base.account === undefined || base.region === undefined || time === undefined) {
-    return {
-      ...base,
-      kind: 'ignored',
-      reason: `heartbeat from ${rule.slice(0, 300)} without a valid account, region and time`,
-    };
+    return ignored(base, `heartbeat from ${rule.slice(0, 300)} without a valid account, region and time`);
   }
   return { ...base, kind: 'heartbeat', account: base.account, region: base.region, time, rule };
 }
@@ -188,7 +180,7 @@ function classifySchedule(envelope: EventBase, detail: Json): RemediationEvent {
   if (!key.ref) {
     // A successful schedule always returns the key ARN; if neither it nor a usable KeyId is there,
     // the event is malformed, and a sweep still finds whatever was scheduled.
-    return { ...base, kind: 'sweep', trigger: 'unresolved-key', origin: key.given };
+    return sweepOf(base, 'unresolved-key', key.given);
   }
   const pendingWindowInDays =
     parsePendingWindow(response?.pendingWindowInDays) ??

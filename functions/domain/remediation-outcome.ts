@@ -2,7 +2,6 @@ import type { Outcome } from '../shared/outcomes.ts';
 import type { Mode } from '../shared/settings.ts';
 import type { AwsKeyRef } from './aws-key-ref.ts';
 import type { Coverage } from './ledger.ts';
-import type { ManagedKey } from './managed-key.ts';
 
 // The outcome names live in shared/ (the stack's dashboard reads them too); the domain's model includes them.
 export type { Outcome } from '../shared/outcomes.ts';
@@ -68,18 +67,6 @@ export function summarise(outcomes: readonly Pick<OutcomeRecord, 'outcome'>[]): 
   return summary;
 }
 
-/** The identity of a managed key. */
-export function identityOf(key: ManagedKey): KeyIdentity {
-  return {
-    cckmId: key.cckmId,
-    keyId: key.keyId,
-    arn: key.arn,
-    aliases: key.aliases,
-    account: key.account,
-    region: key.region,
-  };
-}
-
 /** The identity of a key from an event's reference, before (or without) a CCKM record. */
 export function identityOfRef(
   ref: AwsKeyRef | undefined,
@@ -90,10 +77,11 @@ export function identityOfRef(
     readonly region?: string;
   },
 ): KeyIdentity {
+  const { alias } = extra;
   return {
-    keyId: ref?.keyId ?? (extra.alias === undefined ? extra.given : undefined),
+    keyId: ref?.keyId ?? (alias === undefined ? extra.given : undefined),
     arn: ref?.arn,
-    aliases: extra.alias === undefined ? [] : [extra.alias],
+    aliases: alias === undefined ? [] : [alias],
     account: ref?.account ?? extra.account,
     region: ref?.region ?? extra.region,
   };
@@ -116,13 +104,11 @@ export class RemediationIncompleteError extends Error {
       .slice(0, 5)
       .map((o) => `${o.key.arn ?? o.key.keyId ?? o.key.cckmId ?? 'sweep'}: ${o.reason.slice(0, 200)}`);
     const more = failed.length > shown.length ? `; and ${failed.length - shown.length} more` : '';
-    const unsent = result.undelivered
-      ? `${failed.length > 0 ? '; and ' : ''}${result.undelivered} notification(s) that were the event's only effect could not be published`
-      : '';
+    const unsent = `${result.undelivered} notification(s) that were the event's only effect could not be published`;
     super(
       failed.length > 0
-        ? `${failed.length} of ${result.outcomes.length} key(s) failed for event ${result.eventId}; the event will be retried: ${shown.join('; ')}${more}${unsent}`
-        : `event ${result.eventId}: ${result.undelivered} notification(s) that were the event's only effect could not be published; the event will be retried`,
+        ? `${failed.length} of ${result.outcomes.length} key(s) failed for event ${result.eventId}; the event will be retried: ${shown.join('; ')}${more}${result.undelivered ? `; and ${unsent}` : ''}`
+        : `event ${result.eventId}: ${unsent}; the event will be retried`,
     );
     this.name = 'RemediationIncompleteError';
     this.result = result;

@@ -93,41 +93,38 @@ export function assertComplete(result: RemediationResult): void {
 
 function deniedOutcome(event: DeniedEvent, ports: RemediationPorts): OutcomeRecord {
   const failedWith = `ScheduleKeyDeletion failed with ${event.errorCode}${event.errorMessage ? `: ${event.errorMessage}` : ''}`;
-  const outside = outOfScopeReason(
-    ports.scope ?? EVERYWHERE,
-    event.key.ref?.account ?? event.key.account,
-    event.key.ref?.region ?? event.key.region,
+  const key = identityOfRef(event.key.ref, event.key);
+  const outside = outOfScopeReason(ports.scope ?? EVERYWHERE, key.account, key.region);
+  return outcome(
+    eventContext(event, ports),
+    key,
+    outside === undefined ? 'denied-attempt' : 'out-of-scope',
+    (outside === undefined ? failedWith : `${outside} (${failedWith})`).slice(0, 1000),
   );
+}
+
+/** What every outcome of a CloudTrail event shares. */
+function eventContext(event: ScheduleEvent | DeniedEvent, ports: RemediationPorts): OutcomeContext {
   return {
-    outcome: outside === undefined ? 'denied-attempt' : 'out-of-scope',
-    reason: (outside === undefined ? failedWith : `${outside} (${failedWith})`).slice(0, 1000),
-    key: identityOfRef(event.key.ref, event.key),
     actor: describeActor(event.actor),
     eventId: event.eventId,
     eventTime: event.eventTime,
     pendingWindowInDays: event.pendingWindowInDays,
+    deletionDate: event.kind === 'schedule-key-deletion' ? event.deletionDate : undefined,
     mode: ports.policy.mode,
-    kind: 'denied-attempt',
+    kind: event.kind,
   };
 }
 
 async function scheduledKey(event: ScheduleEvent, ports: RemediationPorts): Promise<OutcomeRecord> {
-  const context: OutcomeContext = {
-    actor: describeActor(event.actor),
-    eventId: event.eventId,
-    eventTime: event.eventTime,
-    pendingWindowInDays: event.pendingWindowInDays,
-    deletionDate: event.deletionDate,
-    mode: ports.policy.mode,
-    kind: 'schedule-key-deletion',
-  };
+  const context = eventContext(event, ports);
   const fromEvent = identityOfRef(event.key.ref, event.key);
   const ref = event.key.ref;
   if (!ref) return outcome(context, fromEvent, 'failed', 'the event names no resolvable key');
   const scope = ports.scope ?? EVERYWHERE;
   // Decided from the event before any call: the Region always, the account when the event names it
   // (always, for CloudTrail). An account known only from CCKM's record is checked after the lookup.
-  const account = ref.account ?? event.key.account;
+  const account = fromEvent.account;
   if (account !== undefined || !regionInScope(scope, ref.region)) {
     const early = outOfScopeReason(scope, account, ref.region);
     if (early !== undefined) return outcome(context, fromEvent, 'out-of-scope', early);

@@ -31,17 +31,23 @@ export function outOfScopeReason(
   account: string | undefined,
   region: string | undefined,
 ): string | undefined {
-  if (!covers(scope.regions, region)) {
-    return region === undefined
-      ? 'the key names no Region, and SCOPE_REGIONS lists the Regions this deployment protects'
-      : `Region ${region} is outside this deployment's scope (SCOPE_REGIONS)`;
-  }
-  if (!covers(scope.accounts, account)) {
-    return account === undefined
-      ? 'the key names no account, and SCOPE_ACCOUNTS lists the accounts this deployment protects'
-      : `account ${account} is outside this deployment's scope (SCOPE_ACCOUNTS)`;
-  }
-  return undefined;
+  return (
+    uncovered(scope.regions, region, 'Region', 'SCOPE_REGIONS') ??
+    uncovered(scope.accounts, account, 'account', 'SCOPE_ACCOUNTS')
+  );
+}
+
+/** Why `value` (a Region or an account, named `noun`) is outside `scope`, set by `setting`; else undefined. */
+function uncovered(
+  scope: Scope,
+  value: string | undefined,
+  noun: string,
+  setting: string,
+): string | undefined {
+  if (covers(scope, value)) return undefined;
+  return value === undefined
+    ? `the key names no ${noun}, and ${setting} lists the ${noun}s this deployment protects`
+    : `${noun} ${value} is outside this deployment's scope (${setting})`;
 }
 
 /** True when the deployment protects keys in `account` and `region`. */

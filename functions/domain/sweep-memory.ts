@@ -65,13 +65,14 @@ export async function recall(
       arns.length > 0 ? ledger.readDecisions(arns, options) : Promise.resolve(new Map<string, LedgerEntry>()),
       ledger.readHeartbeats(expectedSince(nowMs), options),
     ]);
+    const where = { eventId: event.eventId };
     if (decisions.status === 'fulfilled') entries = decisions.value;
     else {
       unreadable = true;
-      ledgerFailed(ports, 'reading the ledger failed', decisions.reason, { eventId: event.eventId });
+      ledgerFailed(ports, 'reading the ledger failed', decisions.reason, where);
     }
     if (beats.status === 'fulfilled') heartbeats = beats.value;
-    else ledgerFailed(ports, 'reading spoke heartbeats failed', beats.reason, { eventId: event.eventId });
+    else ledgerFailed(ports, 'reading spoke heartbeats failed', beats.reason, where);
   }
   const entryOf = (arn: string | undefined, deletionDate: string | undefined) =>
     typeof arn === 'string' ? currentEntry(entries.get(arn), deletionDate, nowMs) : undefined;

@@ -99,7 +99,7 @@ async function listAll(
     for await (const key of ports.cckm.listPendingDeletion({
       deadline: ports.deadline,
       onPage: (info) => ports.progress('sweep listing', { eventId: event.eventId, ...info }),
-      ...(regions && { regions }),
+      regions,
     })) {
       if (key && 'unreadable' in key) {
         // What identity an unreadable record has still tells whether it is this deployment's.

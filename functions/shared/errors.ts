@@ -77,3 +77,11 @@ export class ConfigError extends AppError {
   override readonly name: string = 'ConfigError';
   readonly errorKind = 'InternalServerError' as const;
 }
+
+/** An error's name and message (bounded) for a log line: never its metadata, which is not worth logging. */
+export function errorFields(error: unknown): { readonly errorName: string; readonly errorMessage: string } {
+  return {
+    errorName: error instanceof Error ? error.name : 'Error',
+    errorMessage: (error instanceof Error ? error.message : String(error)).slice(0, 300),
+  };
+}
