@@ -35,6 +35,36 @@ export function childEnv(env: Readonly<Record<string, string>>): Record<string, 
   return { ...machine, ...env };
 }
 
+/** A started harness child and what it has written so far: stdout counted, the tail of stderr kept. */
+interface CountedChild {
+  readonly child: ChildProcess;
+  readonly stdoutBytes: () => number;
+  readonly stderr: () => string;
+}
+
+/**
+ * Spawns the bundled harness in a fresh Node process (the Node running the bench, 24, no loader) with
+ * the function's environment, registered for `killChildren`. stdout is drained through a pipe, as
+ * Lambda's runtime reads it, and counted.
+ */
+function spawnHarness(harness: string, env: Readonly<Record<string, string>>): CountedChild {
+  const child = spawn(process.execPath, [harness], {
+    env: childEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  running.add(child);
+  let stdoutBytes = 0;
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdoutBytes += chunk.length;
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    // The tail is enough to say why a child failed; a chatty one must not fill the bench's memory.
+    stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+  });
+  return { child, stdoutBytes: () => stdoutBytes, stderr: () => stderr };
+}
+
 /**
  * Runs the bundled harness in a fresh Node process (the Node running the bench, 24, with no loader),
  * sends it one request and waits for its reply. stdout is drained through a pipe, as Lambda's runtime
@@ -48,21 +78,8 @@ export function runChild<M extends ChildReply['mode']>(
   timeoutMs: number,
 ): Promise<ChildRun<Extract<ChildReply, { mode: M }>>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [harness], {
-      env: childEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    running.add(child);
-    let stdoutBytes = 0;
-    let stderr = '';
+    const { child, stdoutBytes, stderr } = spawnHarness(harness, env);
     let reply: ChildReply | undefined;
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdoutBytes += chunk.length;
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      // The tail is enough to say why a child failed; a chatty one must not fill the bench's memory.
-      stderr = (stderr + chunk.toString('utf8')).slice(-4000);
-    });
     child.on('message', (message: ChildReply) => {
       reply = message;
     });
@@ -78,7 +95,7 @@ export function runChild<M extends ChildReply['mode']>(
       clearTimeout(timer);
       running.delete(child);
       if (reply?.mode === expect) {
-        resolve({ reply: reply as Extract<ChildReply, { mode: M }>, stdoutBytes });
+        resolve({ reply: reply as Extract<ChildReply, { mode: M }>, stdoutBytes: stdoutBytes() });
         return;
       }
       const why =
@@ -87,7 +104,7 @@ export function runChild<M extends ChildReply['mode']>(
           : signal === 'SIGKILL'
             ? `killed after ${timeoutMs} ms`
             : `exit ${code ?? signal}`;
-      reject(new Error(`bench child (${request.mode}) failed: ${why}\n${stderr}`));
+      reject(new Error(`bench child (${request.mode}) failed: ${why}\n${stderr()}`));
     });
     child.send(request);
   });
@@ -122,25 +139,13 @@ export function startSession(
   env: Readonly<Record<string, string>>,
   timeoutMs: number,
 ): Promise<ChildSession> {
-  const child = spawn(process.execPath, [harness], {
-    env: childEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  running.add(child);
-  let stdoutBytes = 0;
-  let stderr = '';
+  const { child, stdoutBytes, stderr } = spawnHarness(harness, env);
   let final: ChildReply | undefined;
   let failure: Error | undefined;
   /** The one message being waited for (ready, a sample, or the final reply), if any. */
   let waiting:
     | { resolve: (message: SessionMessage | ChildReply) => void; reject: (e: Error) => void }
     | undefined;
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdoutBytes += chunk.length;
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-4000);
-  });
   const timer = setTimeout(() => {
     child.kill('SIGKILL');
   }, timeoutMs);
@@ -154,7 +159,7 @@ export function startSession(
     if ('mode' in message) {
       final = message;
       if (message.mode === 'error') {
-        fail(new Error(`bench child (session ${kind}) failed: ${message.message}\n${stderr}`));
+        fail(new Error(`bench child (session ${kind}) failed: ${message.message}\n${stderr()}`));
         child.kill('SIGKILL');
       }
       return;
@@ -179,7 +184,7 @@ export function startSession(
           ? `killed after ${timeoutMs} ms`
           : `exit ${code ?? signal}`;
       if (final?.mode !== 'session')
-        fail(new Error(`bench child (session ${kind}) failed: ${why}\n${stderr}`));
+        fail(new Error(`bench child (session ${kind}) failed: ${why}\n${stderr()}`));
       resolve();
     });
   });
@@ -208,7 +213,7 @@ export function startSession(
       await exited;
       if (final?.mode !== 'session')
         throw failure ?? new Error(`bench child (session ${kind}) sent no totals`);
-      return { reply: final, stdoutBytes };
+      return { reply: final, stdoutBytes: stdoutBytes() };
     },
     kill() {
       child.kill('SIGKILL');
