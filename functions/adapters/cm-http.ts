@@ -63,18 +63,31 @@ export function checkCmPath(path: string): void {
   }
 }
 
+/**
+ * What form-encoding (`URLSearchParams`) writes as it is: ASCII letters and digits, `*`, `-`, `.`, `_`.
+ * A query whose names and values are all of these is the same text joined by hand, without building a
+ * `URLSearchParams` per lookup (4-8 µs of each remediation event, BENCHMARKS.md "Misses"); CM ids,
+ * Regions, key states and numbers always are.
+ */
+const FORM_PLAIN = /^[A-Za-z0-9*\-._]*$/;
+
 /** The checked path and its query string (`?a=1&b=2`, form-encoded), as sent on the request line. */
 export function cmRequestPath(request: Pick<CmRequest, 'path' | 'query'>): string {
   checkCmPath(request.path);
   if (request.query === undefined) return request.path;
-  const params = new URLSearchParams();
+  const pairs: [string, string][] = [];
+  let plain = true;
   for (const [name, value] of Object.entries(request.query)) {
     if (value === undefined) continue;
     // CM's multi-valued filters want the parameter repeated; a comma-joined value matches nothing.
-    const values = Array.isArray(value) ? value : [String(value)];
-    for (const v of values) params.append(name, v);
+    for (const v of Array.isArray(value) ? value : [String(value)]) {
+      pairs.push([name, v]);
+      plain &&= FORM_PLAIN.test(name) && FORM_PLAIN.test(v);
+    }
   }
-  const query = params.toString();
+  const query = plain
+    ? pairs.map(([name, v]) => `${name}=${v}`).join('&')
+    : new URLSearchParams(pairs).toString();
   return query === '' ? request.path : `${request.path}?${query}`;
 }
 

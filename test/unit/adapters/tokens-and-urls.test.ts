@@ -112,6 +112,25 @@ describe('cmRequestPath', () => {
     expect(url.searchParams.get('alias')).toBe('a&keystate=Enabled');
   });
 
+  it.each([
+    [
+      'plain values, joined by hand',
+      { keyid: 'mrk-0123abcd', region: 'eu-west-1', limit: 100, x: 'a*b.c_d' },
+    ],
+    ['a value with a tilde', { alias: 'a~b', region: 'eu-west-1' }],
+    ['a value with a blank and a plus', { alias: 'a b+c', limit: 1 }],
+    ['a value with non-ASCII text', { alias: 'clé', keystate: ['PendingDeletion', 'Enabled'] }],
+    ['an empty value', { alias: '', limit: 2 }],
+  ])('writes %s exactly as URLSearchParams does', (_, query) => {
+    const expected = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      for (const v of Array.isArray(value) ? value : [String(value)]) expected.append(name, v);
+    }
+    expect(cmRequestPath({ path: '/api/v1/cckm/aws/keys', query })).toBe(
+      `/api/v1/cckm/aws/keys?${expected.toString()}`,
+    );
+  });
+
   it.each(['/api/v1/cckm/aws/keys/...', '/api/v1/.well-known/x', '/api/v1/x./..y', '/api/v1/x//y'])(
     'accepts the path %j, whose dots are not a dot segment',
     (path) => {
