@@ -1,10 +1,5 @@
-import {
-  type CmResponse,
-  detailOf,
-  isCmFailure,
-  type PreparedCmRequest,
-  tokenEndpointDetailOf,
-} from './cm-http.ts';
+import { type CmResponse, detailOf, isCmFailure, tokenEndpointDetailOf } from './cm-http.ts';
+import type { PreparedCmRequest } from './cm-path.ts';
 import type { CckmSecret } from './credentials.ts';
 import { createRedactor, type Redactor } from './redact.ts';
 import { TOKENS_PATH } from './tokens.ts';

@@ -4,13 +4,8 @@ import { AppError } from '../shared/errors.ts';
 import { DEBUG_LEVEL, printsAt } from '../shared/logger.ts';
 import type { CallBudget } from './call-budget.ts';
 import { createFailureDescriber } from './cm-failure-detail.ts';
-import {
-  type CmResponse,
-  networkErrorOf,
-  type PreparedCmRequest,
-  sendOnce,
-  upstreamErrorOf,
-} from './cm-http.ts';
+import { type CmResponse, networkErrorOf, sendOnce, upstreamErrorOf } from './cm-http.ts';
+import type { PreparedCmRequest } from './cm-path.ts';
 import type { CckmSecret } from './credentials.ts';
 import {
   isRetryableNetworkError,

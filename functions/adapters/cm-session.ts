@@ -8,15 +8,8 @@ import { isJsonObject } from '../shared/json.ts';
 import { logger as defaultLogger } from '../shared/logger.ts';
 import { CallBudget } from './call-budget.ts';
 import { createDispatcherProvider } from './cm-agent.ts';
-import {
-  type CmRequest,
-  type CmResponse,
-  detailOf,
-  isCmFailure,
-  type PreparedCmRequest,
-  prepareCmRequest,
-  upstreamErrorOf,
-} from './cm-http.ts';
+import { type CmRequest, type CmResponse, detailOf, isCmFailure, upstreamErrorOf } from './cm-http.ts';
+import { type PreparedCmRequest, prepareCmRequest } from './cm-path.ts';
 import { createCmSender } from './cm-send.ts';
 import { type CckmSecret, createSecretSource } from './credentials.ts';
 import { DEFAULT_RETRY_POLICY, outOfBudget, type RetryPolicy } from './retry.ts';

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallBudget } from '../../../functions/adapters/call-budget.ts';
-import { prepareCmRequest, sendOnce } from '../../../functions/adapters/cm-http.ts';
+import { sendOnce } from '../../../functions/adapters/cm-http.ts';
+import { prepareCmRequest } from '../../../functions/adapters/cm-path.ts';
 import { UpstreamError } from '../../../functions/shared/errors.ts';
 
 // sendOnce over a real socket: the answer reader is undici's `dispatch` handler, so what a stream used

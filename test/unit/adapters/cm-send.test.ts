@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { prepareCmRequest } from '../../../functions/adapters/cm-http.ts';
+import { prepareCmRequest } from '../../../functions/adapters/cm-path.ts';
 import { createCmSender } from '../../../functions/adapters/cm-send.ts';
 import type { CckmSecret } from '../../../functions/adapters/credentials.ts';
 import { DEFAULT_RETRY_POLICY } from '../../../functions/adapters/retry.ts';

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  cmErrorOf,
-  cmRequestPath,
-  networkErrorOf,
-  parseJsonBody,
-} from '../../../functions/adapters/cm-http.ts';
+import { cmErrorOf, networkErrorOf, parseJsonBody } from '../../../functions/adapters/cm-http.ts';
+import { cmRequestPath } from '../../../functions/adapters/cm-path.ts';
 import {
   createTokenProvider,
   type GrantBody,
