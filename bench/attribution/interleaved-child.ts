@@ -5,7 +5,7 @@ import { benchContext, cancelByIdEvent } from '../children/lambda.ts';
 /**
  * Attribution only: one process that imports several handlers (each bundle imported as its own module
  * instance, with its own environment overrides applied while it loads), warms each up, then calls them
- * in turn, one invocation each per step with the order rotating, so machine noise falls on every
+ * in turn, one invocation each per step in a new random order each step, so machine noise falls on every
  * variant alike. Driven by `bench/attribution/run.ts --interleaved`; replies with every variant's samples.
  */
 
@@ -79,11 +79,16 @@ async function run(request: InterleavedRequest): Promise<InterleavedReply> {
   };
   const n = request.variants.length;
   const length = Math.min(...request.variants.map((v) => v.items.length));
+  // A fresh random order every step (Fisher-Yates), not a rotation: a rotation gives every variant the
+  // same predecessor at every step, and what the predecessor leaves behind (an SNS publish's socket and
+  // timer work, its garbage) then lands on one variant's timings only.
+  const order = request.variants.map((_, i) => i);
   for (let step = 0; step < length; step++) {
-    for (let k = 0; k < n; k++) {
-      const i = (step + k) % n;
-      await invoke(i, request.variants[i]?.items[step], step >= request.warmup);
+    for (let k = n - 1; k > 0; k--) {
+      const j = Math.floor(Math.random() * (k + 1));
+      [order[k], order[j]] = [order[j] as number, order[k] as number];
     }
+    for (const i of order) await invoke(i, request.variants[i]?.items[step], step >= request.warmup);
   }
   return { samples, errors };
 }

@@ -22,8 +22,20 @@ const cckm = containerCckmClient(connection, logger);
 let sns: SNSClient | undefined;
 
 export async function handler(event: unknown, context: Context): Promise<unknown> {
-  logger.refreshSampleRateCalculation();
-  logger.addContext(context);
+  if (off.has('domain')) {
+    // Adapter only: the lookup and the cancel through the CCKM client, nothing else.
+    const options = { deadline: deadlineOf(context, Date.now(), 5000) };
+    const e = event as { region: string; detail: { requestParameters: { keyId: string } } };
+    const client = cckm();
+    const key = await client.findAwsKey({ keyId: e.detail.requestParameters.keyId, region: e.region }, options);
+    if (!key) throw new Error('not found');
+    const result = await client.cancelDeletion(key.cckmId, options);
+    return { summary: { [result.outcome]: 1 } };
+  }
+  if (!off.has('ctx')) {
+    logger.refreshSampleRateCalculation();
+    logger.addContext(context);
+  }
   const config = requireConfig(policy);
   const reachConfig = requireConfig(reach);
   const now = Date.now;
@@ -47,8 +59,10 @@ export async function handler(event: unknown, context: Context): Promise<unknown
   });
   if (!off.has('emf')) recordOutcomes(metrics, result.kind, result.summary);
   assertComplete(result);
-  logger.clearBuffer();
-  logger.resetKeys();
+  if (!off.has('ctx')) {
+    logger.clearBuffer();
+    logger.resetKeys();
+  }
   return result;
 }
 

@@ -250,6 +250,8 @@ async function main(): Promise<void> {
         { name: 'no middy WARN', file: remVariant, env: {} },
         { name: 'no middy, no EMF', file: remVariant, env: { ATTR_OFF: 'emf' } },
         { name: 'no middy, no EMF, no SNS', file: remVariant, env: { ATTR_OFF: 'emf,sns' } },
+        { name: 'no middy/EMF/SNS/Lambda ctx', file: remVariant, env: { ATTR_OFF: 'emf,sns,ctx' } },
+        { name: 'adapter only (2 CM calls)', file: remVariant, env: { ATTR_OFF: 'domain' } },
       ];
       const specs = [
         { name: 'floor', file: floorRem, env: {} },
