@@ -39,9 +39,19 @@ function expireDue(): void {
   if (next !== Number.POSITIVE_INFINITY) armFor(next);
 }
 
+/**
+ * A CallBudget is also the abort signal of an AWS SDK call (`client.send(command, { abortSignal: budget })`):
+ * the SDK accepts a signal that has only `aborted` and `onabort` (`DeprecatedAbortSignal` in
+ * `@smithy/types`) and then sets `onabort` instead of calling `addEventListener`. A real AbortSignal cost
+ * each SNS publish 18 us (an AbortController, and an EventTarget listener added and removed by the retry
+ * strategy and by the HTTP handler: BENCHMARKS.md). The SDK's waits are sequential, so the handler it set
+ * last is the one waiting now; the SDK builds its AbortError from `reason`.
+ */
 export class CallBudget {
   /** When it runs out, on the `performance.now()` clock. */
   readonly end: number;
+  /** Set by the AWS SDK while this budget is its abort signal; called once when the budget runs out. */
+  onabort: (() => void) | null = null;
   #reason: Error | undefined;
   #inFlight: ((reason: Error) => void) | undefined;
   #controller: AbortController | undefined;
@@ -63,7 +73,7 @@ export class CallBudget {
     return this.#reason;
   }
 
-  /** An AbortSignal that aborts when the budget runs out, made on first use. */
+  /** An AbortSignal that aborts when the budget runs out, made on first use (for callers that want a platform one). */
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
@@ -96,5 +106,8 @@ export class CallBudget {
     const abort = this.#inFlight;
     this.#inFlight = undefined;
     abort?.(reason);
+    const sdkAbort = this.onabort;
+    this.onabort = null;
+    sdkAbort?.();
   }
 }

@@ -65,7 +65,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
   async function send<T>(
     operation: LedgerError['operation'],
     name: string,
-    call: (sendOptions: { abortSignal: AbortSignal }) => Promise<T>,
+    call: (sendOptions: { abortSignal: CallBudget }) => Promise<T>,
     opts: LedgerCallOptions | undefined,
   ): Promise<T> {
     const left = opts?.deadline === undefined ? callTimeoutMs : opts.deadline - now();
@@ -74,7 +74,8 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     // left a timer per call that fired seconds after the call was done.
     const budget = new CallBudget(Math.min(left, callTimeoutMs));
     try {
-      return await call({ abortSignal: budget.signal });
+      // The budget is the SDK's abort signal itself (`call-budget.ts`).
+      return await call({ abortSignal: budget });
     } catch (error) {
       if (error instanceof LedgerError || error instanceof ConditionalCheckFailedException) throw error;
       const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -47,9 +47,8 @@ export function createSnsNotifier(options: {
           kind: { DataType: 'String', StringValue: kind },
         },
       });
-      const result = await client.send(command, {
-        abortSignal: budget ? budget.signal : AbortSignal.timeout(timeoutMs),
-      });
+      // The budget itself is the signal (`call-budget.ts`: no AbortController, no EventTarget listeners).
+      const result = await client.send(command, { abortSignal: budget ?? AbortSignal.timeout(timeoutMs) });
       if (printsAt(logger, DEBUG_LEVEL)) {
         logger.debug('notification published', { kind, outcome, messageId: result.MessageId });
       }

@@ -11,11 +11,18 @@ const NOTIFICATION = {
   outcome: 'cancelled',
 } as const;
 
+/** The abort signal the notifier hands the SDK: its budget, which the SDK watches through `onabort`. */
+interface SdkSignal {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  onabort: (() => void) | null;
+}
+
 /** A stand-in SNS client: records each call's abort signal and answers as `answer` says. */
-function fakeClient(answer: (signal: AbortSignal) => Promise<unknown>) {
-  const signals: AbortSignal[] = [];
+function fakeClient(answer: (signal: SdkSignal) => Promise<unknown>) {
+  const signals: SdkSignal[] = [];
   const client = {
-    send(_command: PublishCommand, options: { abortSignal: AbortSignal }) {
+    send(_command: PublishCommand, options: { abortSignal: SdkSignal }) {
       signals.push(options.abortSignal);
       return answer(options.abortSignal);
     },
@@ -23,15 +30,19 @@ function fakeClient(answer: (signal: AbortSignal) => Promise<unknown>) {
   return { client, signals };
 }
 
-/** Settles with the signal's abort, as the SDK's HTTP handler does (an `AbortError` "Request aborted"). */
-function untilAborted(signal: AbortSignal): Promise<never> {
+/**
+ * Settles with the signal's abort as the SDK's HTTP handler does for a signal without
+ * `addEventListener`: it sets `onabort`, and rejects with an `AbortError` "Request aborted" whose cause
+ * is the signal's reason.
+ */
+function untilAborted(signal: SdkSignal): Promise<never> {
   return new Promise((_, reject) => {
-    signal.addEventListener('abort', () => {
+    signal.onabort = () => {
       const error = new Error('Request aborted');
       error.name = 'AbortError';
       error.cause = signal.reason;
       reject(error);
-    });
+    };
   });
 }
 
