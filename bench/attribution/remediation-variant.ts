@@ -27,7 +27,10 @@ export async function handler(event: unknown, context: Context): Promise<unknown
     const options = { deadline: deadlineOf(context, Date.now(), 5000) };
     const e = event as { region: string; detail: { requestParameters: { keyId: string } } };
     const client = cckm();
-    const key = await client.findAwsKey({ keyId: e.detail.requestParameters.keyId, region: e.region }, options);
+    const key = await client.findAwsKey(
+      { keyId: e.detail.requestParameters.keyId, region: e.region },
+      options,
+    );
     if (!key) throw new Error('not found');
     const result = await client.cancelDeletion(key.cckmId, options);
     return { summary: { [result.outcome]: 1 } };
