@@ -9,7 +9,7 @@ import { connection, reach, requireConfig } from './shared/config.ts';
 import { deadlineOf } from './shared/deadline.ts';
 import { jsonResponse } from './shared/http.ts';
 import { httpErrors } from './shared/http-errors.ts';
-import { INFO_LEVEL, injectRequestId, logger, printsAt } from './shared/logger.ts';
+import { INFO_LEVEL, invocationContext, logger, printsAt } from './shared/logger.ts';
 
 /** What the API handler needs from the outside world; tests pass fakes. */
 export interface CancelDeletionDeps {
@@ -27,7 +27,7 @@ export function createCancelDeletionHandler(deps: CancelDeletionDeps) {
   // No middy early timeout (a timer, a promise and a race per call): the handler's own deadline
   // (`deadlineOf`, 500 ms before Lambda's) answers 504 long before middy's 5 ms would fire.
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
-    .use(injectRequestId(deps.logger))
+    .use(invocationContext(deps.logger, 'request-id'))
     .use(httpErrors(deps.logger))
     .handler(async (event: APIGatewayProxyEvent, context: Context) => {
       // Validation first: bad input never reaches CipherTrust Manager, even when misconfigured.

@@ -1,5 +1,4 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
@@ -22,7 +21,7 @@ import {
   requireConfig,
 } from './shared/config.ts';
 import { deadlineOf } from './shared/deadline.ts';
-import { INFO_LEVEL, logger, printsAt } from './shared/logger.ts';
+import { INFO_LEVEL, invocationContext, logger, printsAt } from './shared/logger.ts';
 import { type MetricsTarget, metrics, recordGuardMetric, recordOutcomes } from './shared/metrics.ts';
 import { sourceMapped } from './shared/source-maps.ts';
 
@@ -81,7 +80,7 @@ export function createRemediationHandler(deps: RemediationDeps) {
   // No middy early timeout (a timer, a promise and a race per event): the domain's deadline keeps
   // `safetyMarginMs` (5 s) of Lambda's time back, long before middy's 5 ms would fire.
   return middy<unknown, RemediationResult>({ timeoutEarlyInMillis: 0 })
-    .use(injectLambdaContext(log, { resetKeys: true }))
+    .use(invocationContext(log, 'lambda-context'))
     .handler(async (event: unknown, context: Context) => {
       const config = deps.policy();
       const cckm = deps.cckm();

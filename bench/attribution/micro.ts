@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { httpErrors } from '../../functions/shared/http-errors.ts';
-import { injectRequestId, logger } from '../../functions/shared/logger.ts';
+import { invocationContext, logger } from '../../functions/shared/logger.ts';
 import { metrics, recordOutcomes } from '../../functions/shared/metrics.ts';
 import { benchContext, cancelByIdEvent } from '../children/lambda.ts';
 
@@ -46,13 +46,16 @@ const audit = {
 
 const direct = async (_e: APIGatewayProxyEvent, _c: Context): Promise<APIGatewayProxyResult> => body;
 const apiMiddy = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
-  .use(injectRequestId(logger))
+  .use(invocationContext(logger, 'request-id'))
   .use(httpErrors(logger))
   .handler(direct);
 const bareMiddy = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 }).handler(
   direct,
 );
 const remMiddy = middy<unknown, unknown>({ timeoutEarlyInMillis: 0 })
+  .use(invocationContext(logger, 'lambda-context'))
+  .handler(async () => body);
+const remPowertools = middy<unknown, unknown>({ timeoutEarlyInMillis: 0 })
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async () => body);
 
@@ -60,8 +63,9 @@ type Case = readonly [name: string, level: 'INFO' | 'WARN', run: () => unknown];
 const cases: Case[] = [
   ['async direct call (baseline)', 'WARN', () => direct(event, context)],
   ['middy, no middleware', 'WARN', () => bareMiddy(event, context)],
-  ['middy + injectRequestId + httpErrors (API)', 'WARN', () => apiMiddy(event, context)],
-  ['middy + injectLambdaContext (remediation)', 'WARN', () => remMiddy(event, context)],
+  ['middy + invocationContext request-id + httpErrors (API)', 'WARN', () => apiMiddy(event, context)],
+  ['middy + invocationContext lambda-context (remediation)', 'WARN', () => remMiddy(event, context)],
+  ['middy + Powertools injectLambdaContext (before)', 'WARN', () => remPowertools(event, context)],
   [
     'appendKeys + resetKeys by hand',
     'WARN',
