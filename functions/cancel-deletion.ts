@@ -27,7 +27,7 @@ export function createCancelDeletionHandler(deps: CancelDeletionDeps) {
   // No middy early timeout (a timer, a promise and a race per call): the handler's own deadline
   // (`deadlineOf`, 500 ms before Lambda's) answers 504 long before middy's 5 ms would fire.
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
-    .use(invocationContext(deps.logger, 'request-id'))
+    .use(invocationContext(deps.logger, false))
     .use(httpErrors(deps.logger))
     .handler(async (event: APIGatewayProxyEvent, context: Context) => {
       // Validation first: bad input never reaches CipherTrust Manager, even when misconfigured.

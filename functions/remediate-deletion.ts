@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
@@ -21,7 +20,7 @@ import {
   requireConfig,
 } from './shared/config.ts';
 import { deadlineOf } from './shared/deadline.ts';
-import { INFO_LEVEL, invocationContext, logger, printsAt } from './shared/logger.ts';
+import { type GuardLogger, INFO_LEVEL, invocationContext, logger, printsAt } from './shared/logger.ts';
 import { type MetricsTarget, metrics, recordGuardMetric, recordOutcomes } from './shared/metrics.ts';
 import { sourceMapped } from './shared/source-maps.ts';
 
@@ -37,7 +36,7 @@ export interface RemediationDeps {
   readonly ledger?: () => Ledger | undefined;
   /** Returns the SNS client (built on first use in the entry). */
   readonly sns: () => SNSClient;
-  readonly logger: Logger;
+  readonly logger: GuardLogger;
   /** Where the EMF lines go (the entry: this container's namespace, stdout). */
   readonly metrics: MetricsTarget;
   readonly now?: () => number;
@@ -80,7 +79,7 @@ export function createRemediationHandler(deps: RemediationDeps) {
   // No middy early timeout (a timer, a promise and a race per event): the domain's deadline keeps
   // `safetyMarginMs` (5 s) of Lambda's time back, long before middy's 5 ms would fire.
   return middy<unknown, RemediationResult>({ timeoutEarlyInMillis: 0 })
-    .use(invocationContext(log, 'lambda-context'))
+    .use(invocationContext(log, true))
     .handler(async (event: unknown, context: Context) => {
       const config = deps.policy();
       const cckm = deps.cckm();

@@ -46,14 +46,14 @@ const audit = {
 
 const direct = async (_e: APIGatewayProxyEvent, _c: Context): Promise<APIGatewayProxyResult> => body;
 const apiMiddy = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
-  .use(invocationContext(logger, 'request-id'))
+  .use(invocationContext(logger, false))
   .use(httpErrors(logger))
   .handler(direct);
 const bareMiddy = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 }).handler(
   direct,
 );
 const remMiddy = middy<unknown, unknown>({ timeoutEarlyInMillis: 0 })
-  .use(invocationContext(logger, 'lambda-context'))
+  .use(invocationContext(logger, true))
   .handler(async () => body);
 const remPowertools = middy<unknown, unknown>({ timeoutEarlyInMillis: 0 })
   .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -3,9 +3,6 @@ import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { SERVICE_NAME } from './telemetry.ts';
 
-/** What of the Lambda context goes on each line of an invocation (`invocationContext`). */
-export type ContextOnLines = 'request-id' | 'lambda-context';
-
 /**
  * The Powertools Logger, handed each invocation's Lambda context only when a line is about to be printed.
  * At WARN most invocations print nothing, and putting the context on the logger costs Powertools calls
@@ -15,32 +12,36 @@ export type ContextOnLines = 'request-id' | 'lambda-context';
  * going to print (or buffer), whoever logs it: the handler, the CM client or the ledger.
  */
 export class GuardLogger extends Logger {
-  #pending: Context | undefined;
-  #pendingFields: ContextOnLines = 'request-id';
-  #invocations = 0;
+  #context: Context | undefined;
+  #whole = false;
+  #first = true;
 
   /**
-   * Starts an invocation: its lines carry `fields` of `context`. The first invocation's context is put
-   * on at once, so Powertools' `cold_start` is true exactly for it, as under `injectLambdaContext`.
+   * Starts an invocation: its lines carry `context` whole (`addContext`) or only its request id. The
+   * first invocation's is put on at once, so Powertools' `cold_start` is true exactly for it, as under
+   * `injectLambdaContext`.
    */
-  beginInvocation(context: Context, fields: ContextOnLines): void {
-    this.#pending = context;
-    this.#pendingFields = fields;
-    if (this.#invocations++ === 0) this.#applyPending();
+  beginInvocation(context: Context, whole: boolean): void {
+    this.#context = context;
+    this.#whole = whole;
+    if (this.#first) {
+      this.#first = false;
+      this.#apply();
+    }
   }
 
   protected override createAndPopulateLogItem(
     ...args: Parameters<Logger['createAndPopulateLogItem']>
   ): ReturnType<Logger['createAndPopulateLogItem']> {
-    if (this.#pending !== undefined) this.#applyPending();
+    this.#apply();
     return super.createAndPopulateLogItem(...args);
   }
 
-  #applyPending(): void {
-    const context = this.#pending;
-    this.#pending = undefined;
+  #apply(): void {
+    const context = this.#context;
     if (context === undefined) return;
-    if (this.#pendingFields === 'lambda-context') this.addContext(context);
+    this.#context = undefined;
+    if (this.#whole) this.addContext(context);
     else this.appendKeys({ function_request_id: context.awsRequestId });
   }
 }
@@ -50,42 +51,34 @@ export const logger = new GuardLogger({ serviceName: SERVICE_NAME });
 
 /**
  * Middy middleware that puts the invocation's Lambda context on the lines of the invocation:
- * - `request-id` (the API): the request id (`function_request_id`, as Powertools names it) and nothing
+ * - `whole` false (the API): the request id (`function_request_id`, as Powertools names it) and nothing
  *   else: the function's name, ARN, memory and cold start repeat on every line under
  *   `injectLambdaContext` (about 300 of a 740-byte API line) while the log group and Lambda's own REPORT
  *   line already say them;
- * - `lambda-context` (the remediation): what Powertools' `addContext` puts on, as `injectLambdaContext`
+ * - `whole` true (the remediation): what Powertools' `addContext` puts on, as `injectLambdaContext`
  *   does, and the invocation event when `POWERTOOLS_LOGGER_LOG_EVENT` asks for it. A debug sample rate
  *   (`POWERTOOLS_LOGGER_SAMPLE_RATE`) is drawn again at each invocation, as there.
  *
- * With the functions' logger (a GuardLogger) the context is put on only when a line is printed. Keys are
- * not reset after the invocation: the next invocation's context replaces them before that invocation
- * prints anything, the functions log nothing between invocations, and they set no other temporary key.
+ * The context is put on only when a line is printed (GuardLogger). Keys are not reset after the
+ * invocation: the next invocation's context replaces them before that invocation prints anything, the
+ * functions log nothing between invocations, and they set no other temporary key.
  */
 export function invocationContext<E, R>(
-  target: Logger,
-  fields: ContextOnLines,
+  target: GuardLogger,
+  whole: boolean,
 ): MiddlewareObj<E, R, Error, Context> {
-  const sampled = sampleRateSet();
+  // Read once, at load, as Powertools reads it.
+  const sampled = Number(process.env.POWERTOOLS_LOGGER_SAMPLE_RATE) > 0;
   return {
-    name: 'invocationContext',
     before: (request) => {
       // The context first, so the lines below already carry this invocation's.
-      if (target instanceof GuardLogger) target.beginInvocation(request.context, fields);
-      else if (fields === 'lambda-context') target.addContext(request.context);
-      else target.appendKeys({ function_request_id: request.context.awsRequestId });
-      if (fields === 'lambda-context') {
+      target.beginInvocation(request.context, whole);
+      if (whole) {
         if (sampled) target.refreshSampleRateCalculation();
         target.logEventIfEnabled(request.event);
       }
     },
   };
-}
-
-/** True when a debug sample rate is configured (read once, at load, as Powertools reads it). */
-function sampleRateSet(): boolean {
-  const rate = Number(process.env.POWERTOOLS_LOGGER_SAMPLE_RATE);
-  return Number.isFinite(rate) && rate > 0;
 }
 
 /** Powertools' numeric thresholds, as its `Logger.level` reports them. */

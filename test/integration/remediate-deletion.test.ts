@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
@@ -6,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { type CckmClient, createCckmClient } from '../../functions/adapters/cckm-client.ts';
 import { createRemediationHandler } from '../../functions/remediate-deletion.ts';
 import { type PolicyConfig, parseConnectionConfig } from '../../functions/shared/config.ts';
+import { GuardLogger } from '../../functions/shared/logger.ts';
 import { type AwsStandIns, startAwsStandIns } from '../../local/aws/index.ts';
 import {
   defaultSeed,
@@ -45,7 +45,7 @@ function sdkConfig() {
 }
 
 function handler(policy: Partial<PolicyConfig> = {}) {
-  const logger = new Logger({ serviceName: 'cckm-deletion-guard' });
+  const logger = new GuardLogger({ serviceName: 'cckm-deletion-guard' });
   const client = createCckmClient(parseConnectionConfig({ CCKM_URL: sim.url, CCKM_SECRET_ID: SECRET_ID }), {
     secretsClient: new SecretsManagerClient(sdkConfig()),
     logger,

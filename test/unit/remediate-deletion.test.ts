@@ -1,5 +1,4 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -9,6 +8,7 @@ import type { RemediationResult } from '../../functions/domain/remediation-outco
 import { createRemediationHandler } from '../../functions/remediate-deletion.ts';
 import type { PolicyConfig } from '../../functions/shared/config.ts';
 import { AuthenticationError, ConfigError, UpstreamError } from '../../functions/shared/errors.ts';
+import { GuardLogger } from '../../functions/shared/logger.ts';
 import { FakeCm, fixture, key, policyOf } from '../helpers/fake-cckm.ts';
 import { captureOutput, lambdaContext } from '../helpers/lambda.ts';
 
@@ -94,7 +94,7 @@ function handlerWith(
     cckm: () => cckm,
     policy: () => policyOf(policy),
     sns: () => snsClient,
-    logger: new Logger({ serviceName: 'cckm-deletion-guard' }),
+    logger: new GuardLogger({ serviceName: 'cckm-deletion-guard' }),
     metrics: { namespace: 'CckmDeletionGuard', enabled: true },
     ...extra,
   });
@@ -122,7 +122,7 @@ describe('remediate-deletion handler', () => {
       ['WARN', 0],
       ['INFO', 2],
     ] as const) {
-      const logger = new Logger({ serviceName: 'cckm-deletion-guard', logLevel });
+      const logger = new GuardLogger({ serviceName: 'cckm-deletion-guard', logLevel });
       const info = vi.spyOn(logger, 'info');
       const handler = createRemediationHandler({
         cckm: () => new FakeCm([key()]),
@@ -381,7 +381,7 @@ describe('remediate-deletion handler', () => {
       cckm: () => new FakeCm([]),
       policy: () => policyOf(steps[step]?.topic ? { notifyTopicArn: steps[step]?.topic } : {}),
       sns: () => steps[step]?.client ?? snsClient,
-      logger: new Logger({ serviceName: 'cckm-deletion-guard' }),
+      logger: new GuardLogger({ serviceName: 'cckm-deletion-guard' }),
       metrics: { namespace: 'CckmDeletionGuard', enabled: true },
     });
     const clients: unknown[] = [];
@@ -439,7 +439,7 @@ describe('remediate-deletion handler', () => {
         );
       },
       sns: () => snsClient,
-      logger: new Logger({ serviceName: 'cckm-deletion-guard' }),
+      logger: new GuardLogger({ serviceName: 'cckm-deletion-guard' }),
       metrics: { namespace: 'CckmDeletionGuard', enabled: true },
     });
     await expect(handler(fixture('schedule-single-region'), context())).rejects.toThrow(/REENABLE must be/);

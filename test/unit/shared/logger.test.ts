@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -12,9 +11,9 @@ function contextWithId(awsRequestId: string): Context {
 }
 
 /** A middy handler logging `lines` (level and message) with `log`, under `invocationContext`. */
-function handlerLogging(log: Logger, fields: 'request-id' | 'lambda-context') {
+function handlerLogging(log: GuardLogger, whole: boolean) {
   return middy<{ lines: [string, string][] }, string>({ timeoutEarlyInMillis: 0 })
-    .use(invocationContext(log, fields))
+    .use(invocationContext(log, whole))
     .handler(async (event) => {
       for (const [level, message] of event.lines) {
         if (level === 'warn') log.warn(message);
@@ -38,7 +37,7 @@ describe('GuardLogger under invocationContext', () => {
   it("puts each invocation's Lambda context on its lines, and cold_start only on the first invocation's", async () => {
     vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand'); // Powertools counts cold starts only then
     const log = new GuardLogger({ serviceName: SERVICE });
-    const handler = handlerLogging(log, 'lambda-context');
+    const handler = handlerLogging(log, true);
     await handler({ lines: [['info', 'first']] }, contextWithId('id-1'));
     await handler({ lines: [] }, contextWithId('id-2'));
     await handler({ lines: [['warn', 'third']] }, contextWithId('id-3'));
@@ -58,7 +57,7 @@ describe('GuardLogger under invocationContext', () => {
   it('counts the cold start even when the first invocation prints nothing', async () => {
     vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
     const log = new GuardLogger({ serviceName: SERVICE });
-    const handler = handlerLogging(log, 'lambda-context');
+    const handler = handlerLogging(log, true);
     await handler({ lines: [] }, contextWithId('id-1'));
     await handler({ lines: [['info', 'second']] }, contextWithId('id-2'));
     expect(output.lines().find((l) => l.message === 'second')).toMatchObject({
@@ -70,7 +69,7 @@ describe('GuardLogger under invocationContext', () => {
   it('hands Powertools the context only when a line is printed', async () => {
     const log = new GuardLogger({ serviceName: SERVICE, logLevel: 'WARN' });
     const addContext = vi.spyOn(log, 'addContext');
-    const handler = handlerLogging(log, 'lambda-context');
+    const handler = handlerLogging(log, true);
     await handler({ lines: [] }, contextWithId('id-1')); // the first: at once, for cold_start
     await handler({ lines: [['info', 'suppressed at WARN']] }, contextWithId('id-2'));
     await handler({ lines: [] }, contextWithId('id-3'));
@@ -83,7 +82,7 @@ describe('GuardLogger under invocationContext', () => {
 
   it('gives the API lines the request id and nothing else of the context', async () => {
     const log = new GuardLogger({ serviceName: SERVICE });
-    const handler = handlerLogging(log, 'request-id');
+    const handler = handlerLogging(log, false);
     await handler({ lines: [] }, contextWithId('id-1'));
     await handler({ lines: [['info', 'api line']] }, contextWithId('id-2'));
     const line = output.lines().find((l) => l.message === 'api line');
@@ -96,21 +95,11 @@ describe('GuardLogger under invocationContext', () => {
   it("logs the remediation event when the logger is set to, with that invocation's context", async () => {
     vi.stubEnv('POWERTOOLS_LOGGER_LOG_EVENT', 'true'); // read by Powertools when the logger is made
     const log = new GuardLogger({ serviceName: SERVICE });
-    const handler = handlerLogging(log, 'lambda-context');
+    const handler = handlerLogging(log, true);
     await handler({ lines: [] }, contextWithId('id-1'));
     await handler({ lines: [] }, contextWithId('id-2'));
     const events = output.lines().filter((l) => l.message === 'Lambda invocation event');
     expect(events.map((l) => l.function_request_id)).toEqual(['id-1', 'id-2']);
     expect(events[1]?.event).toEqual({ lines: [] });
-  });
-
-  it('falls back to putting the context on at once for a plain Powertools Logger', async () => {
-    const log = new Logger({ serviceName: SERVICE, logLevel: 'WARN' });
-    const addContext = vi.spyOn(log, 'addContext');
-    const appendKeys = vi.spyOn(log, 'appendKeys');
-    await handlerLogging(log, 'lambda-context')({ lines: [] }, contextWithId('id-1'));
-    await handlerLogging(log, 'request-id')({ lines: [] }, contextWithId('id-2'));
-    expect(addContext).toHaveBeenCalledWith(expect.objectContaining({ awsRequestId: 'id-1' }));
-    expect(appendKeys).toHaveBeenCalledWith({ function_request_id: 'id-2' });
   });
 });
