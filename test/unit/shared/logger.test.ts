@@ -102,4 +102,22 @@ describe('GuardLogger under invocationContext', () => {
     expect(events.map((l) => l.function_request_id)).toEqual(['id-1', 'id-2']);
     expect(events[1]?.event).toEqual({ lines: [] });
   });
+
+  it('can be made when a debug sample rate switches it to DEBUG while Powertools constructs it', async () => {
+    vi.stubEnv('POWERTOOLS_LOGGER_SAMPLE_RATE', '1'); // every draw samples: DEBUG, and a line saying so
+    const log = new GuardLogger({ serviceName: SERVICE, logLevel: 'WARN' });
+    expect(log.getLevelName()).toBe('DEBUG');
+    expect(output.lines().map((l) => l.message)).toContain('Setting log level to DEBUG due to sampling rate');
+    await handlerLogging(log, true)({ lines: [['info', 'sampled']] }, contextWithId('id-1'));
+    expect(output.lines().find((l) => l.message === 'sampled')?.function_request_id).toBe('id-1');
+  });
+
+  it('reads the level again after it changes and at each invocation', async () => {
+    const log = new GuardLogger({ serviceName: SERVICE, logLevel: 'WARN' });
+    expect(log.level).toBe(16);
+    log.setLogLevel('INFO');
+    expect(log.level).toBe(12);
+    await handlerLogging(log, false)({ lines: [] }, contextWithId('id-1'));
+    expect(log.level).toBe(12);
+  });
 });
