@@ -15,24 +15,6 @@ export class GuardLogger extends Logger {
   #context: Context | undefined;
   #whole = false;
   #first = true;
-  #level: number | undefined;
-
-  /**
-   * Powertools' level, read once per invocation: each read of Powertools' own getter reads the
-   * environment (is this an InvokeStore scope?), about 1.5 us, and every `printsAt` asks it (5 times per
-   * API call). A new invocation and every level change read it again.
-   */
-  override get level(): number {
-    this.#level ??= super.level;
-    return this.#level;
-  }
-
-  // Powertools' constructor may set the level and print (a debug sample rate's draw) before this class's
-  // fields exist: `#first in this` tells, and there is no invocation yet to put on the line.
-  override setLogLevel(...args: Parameters<Logger['setLogLevel']>): void {
-    if (#first in this) this.#level = undefined;
-    super.setLogLevel(...args);
-  }
 
   /**
    * Starts an invocation: its lines carry `context` whole (`addContext`) or only its request id. The
@@ -42,13 +24,14 @@ export class GuardLogger extends Logger {
   beginInvocation(context: Context, whole: boolean): void {
     this.#context = context;
     this.#whole = whole;
-    this.#level = undefined;
     if (this.#first) {
       this.#first = false;
       this.#apply();
     }
   }
 
+  // Powertools' constructor may print (a debug sample rate's draw) before this class's fields exist:
+  // `#first in this` tells, and there is no invocation yet to put on the line.
   protected override createAndPopulateLogItem(
     ...args: Parameters<Logger['createAndPopulateLogItem']>
   ): ReturnType<Logger['createAndPopulateLogItem']> {

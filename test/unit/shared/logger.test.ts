@@ -111,13 +111,4 @@ describe('GuardLogger under invocationContext', () => {
     await handlerLogging(log, true)({ lines: [['info', 'sampled']] }, contextWithId('id-1'));
     expect(output.lines().find((l) => l.message === 'sampled')?.function_request_id).toBe('id-1');
   });
-
-  it('reads the level again after it changes and at each invocation', async () => {
-    const log = new GuardLogger({ serviceName: SERVICE, logLevel: 'WARN' });
-    expect(log.level).toBe(16);
-    log.setLogLevel('INFO');
-    expect(log.level).toBe(12);
-    await handlerLogging(log, false)({ lines: [] }, contextWithId('id-1'));
-    expect(log.level).toBe(12);
-  });
 });
