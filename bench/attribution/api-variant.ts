@@ -10,11 +10,13 @@ import { INFO_LEVEL, logger, printsAt } from '../../functions/shared/logger.ts';
 /**
  * Attribution only (bench/attribution/run.ts), never deployed: the API handler of
  * functions/cancel-deletion.ts with layers taken away, chosen by `ATTR_LAYER` at load:
- * - `direct`: no middy; the request-id key and the INFO line (handed over only when the logger
+ * - `direct`: no middy; the request id (`beginInvocation`) and the INFO line (handed over only when the logger
  *   prints INFO) done by hand, as the handler and its middleware do on the success path;
  * - `nolog`: `direct` without any Logger call;
  * - `adapter`: only the CCKM client's two calls (getKey, cancelDeletion) with the deadline: no request
- *   parsing, scope, domain or response building.
+ *   parsing, scope, domain or response building;
+ * - `bareline`: `direct`, the INFO line written as Powertools writes it (same fields and order) with one
+ *   `JSON.stringify` and one `process.stdout.write`: what the line costs without Powertools' per-line work.
  */
 
 const layer = process.env.ATTR_LAYER ?? 'direct';
@@ -32,12 +34,29 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
       body: JSON.stringify({ id, arn: before.arn, outcome: result.outcome }),
     };
   }
-  const log = layer === 'direct';
-  if (log) logger.appendKeys({ function_request_id: context.awsRequestId });
+  const log = layer === 'direct' || layer === 'bareline';
+  if (log) logger.beginInvocation(context, false);
   const command = parseCancelRequest(event);
   const scope = requireConfig(reach).scope;
   const result = await cancelKey(cckm(), command, { deadline: deadlineOf(context, Date.now()) }, scope);
-  if (log && printsAt(logger, INFO_LEVEL)) {
+  if (layer === 'bareline' && printsAt(logger, INFO_LEVEL)) {
+    process.stdout.write(
+      `${JSON.stringify({
+        level: 'INFO',
+        message: 'cancel-deletion',
+        timestamp: new Date().toISOString(),
+        service: 'cckm-deletion-guard',
+        sampling_rate: 0,
+        function_request_id: context.awsRequestId,
+        route: event.resource,
+        cckmId: result.id,
+        arn: result.arn,
+        outcome: result.outcome,
+        enableRequested: command.enable,
+        keyState: result.keyState,
+      })}\n`,
+    );
+  } else if (log && printsAt(logger, INFO_LEVEL)) {
     logger.info('cancel-deletion', {
       route: event.resource,
       cckmId: result.id,

@@ -21,11 +21,9 @@ import { median, round, table } from '../stats.ts';
 
 const INIT = `
 import { Logger as __L } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext as __i } from '@aws-lambda-powertools/logger/middleware';
 import __middy from '@middy/core';
 const __logger = new __L({ serviceName: 'cckm-deletion-guard' });
 export const __handler = __middy({ timeoutEarlyInMillis: 0 })
-  .use(__i(__logger, { resetKeys: true }))
   .use({ before: () => undefined, onError: () => undefined })
   .handler(async () => __logger.getLevelName());
 `;

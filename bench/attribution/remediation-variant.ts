@@ -6,12 +6,12 @@ import { assertComplete, remediate } from '../../functions/domain/remediation.ts
 import type { OutcomeRecord } from '../../functions/domain/remediation-outcome.ts';
 import { connection, policy, reach, requireConfig } from '../../functions/shared/config.ts';
 import { deadlineOf } from '../../functions/shared/deadline.ts';
-import { logger } from '../../functions/shared/logger.ts';
+import { INFO_LEVEL, logger, printsAt } from '../../functions/shared/logger.ts';
 import { metrics, recordGuardMetric, recordOutcomes } from '../../functions/shared/metrics.ts';
 
 /**
  * Attribution only (bench/attribution/run.ts), never deployed: the remediation handler of
- * functions/remediate-deletion.ts without middy (what `injectLambdaContext` does on the success path is
+ * functions/remediate-deletion.ts without middy (what `invocationContext` does on the success path is
  * done by hand), with layers switched off by `ATTR_OFF` at load (comma-separated): `audit` (the
  * `remediation outcome` line), `emf` (the EMF line), `sns` (the notification). No ledger (the bench's
  * remediation measure runs without one too).
@@ -35,10 +35,7 @@ export async function handler(event: unknown, context: Context): Promise<unknown
     const result = await client.cancelDeletion(key.cckmId, options);
     return { summary: { [result.outcome]: 1 } };
   }
-  if (!off.has('ctx')) {
-    logger.refreshSampleRateCalculation();
-    logger.addContext(context);
-  }
+  if (!off.has('ctx')) logger.beginInvocation(context, true);
   const config = requireConfig(policy);
   const reachConfig = requireConfig(reach);
   const now = Date.now;
@@ -49,8 +46,12 @@ export async function handler(event: unknown, context: Context): Promise<unknown
     policy: config,
     audit: off.has('audit')
       ? () => undefined
-      : (record) => logger.info('remediation outcome', fields(record)),
-    progress: (message, f) => logger.info(message, { ...f }),
+      : (record) => {
+          if (printsAt(logger, INFO_LEVEL)) logger.info('remediation outcome', fields(record));
+        },
+    progress: (message, f) => {
+      if (printsAt(logger, INFO_LEVEL)) logger.info(message, { ...f });
+    },
     warn: (message, f) => logger.warn(message, { ...f }),
     unexpected: (message, error, f) => logger.error(message, { ...f, error: error as Error }),
     notify: topic ? createSnsNotifier({ client: sns, topicArn: topic, logger }) : undefined,
@@ -62,10 +63,6 @@ export async function handler(event: unknown, context: Context): Promise<unknown
   });
   if (!off.has('emf')) recordOutcomes(metrics, result.kind, result.summary);
   assertComplete(result);
-  if (!off.has('ctx')) {
-    logger.clearBuffer();
-    logger.resetKeys();
-  }
   return result;
 }
 

@@ -211,6 +211,7 @@ async function main(): Promise<void> {
         { name: 'adapter only (2 CM calls)', file: apiVariant, env: { ATTR_LAYER: 'adapter' } },
         { name: 'full (middy) INFO', file: api, env: INFO },
         { name: 'no middy INFO', file: apiVariant, env: { ...INFO, ATTR_LAYER: 'direct' } },
+        { name: 'no middy INFO, bare write', file: apiVariant, env: { ...INFO, ATTR_LAYER: 'bareline' } },
       ];
       const specs = [floorSpec, ...(values['compare-only'] ? [] : layers), ...compared('cancel-deletion')];
       const warmup = 200;
