@@ -39,32 +39,30 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
   const command = parseCancelRequest(event);
   const scope = requireConfig(reach).scope;
   const result = await cancelKey(cckm(), command, { deadline: deadlineOf(context, Date.now()) }, scope);
-  if (layer === 'bareline' && printsAt(logger, INFO_LEVEL)) {
-    process.stdout.write(
-      `${JSON.stringify({
-        level: 'INFO',
-        message: 'cancel-deletion',
-        timestamp: new Date().toISOString(),
-        service: 'cckm-deletion-guard',
-        sampling_rate: 0,
-        function_request_id: context.awsRequestId,
-        route: event.resource,
-        cckmId: result.id,
-        arn: result.arn,
-        outcome: result.outcome,
-        enableRequested: command.enable,
-        keyState: result.keyState,
-      })}\n`,
-    );
-  } else if (log && printsAt(logger, INFO_LEVEL)) {
-    logger.info('cancel-deletion', {
+  if (log && printsAt(logger, INFO_LEVEL)) {
+    // The handler's line, built only when it is printed.
+    const fields = {
       route: event.resource,
       cckmId: result.id,
       arn: result.arn,
       outcome: result.outcome,
       enableRequested: command.enable,
       keyState: result.keyState,
-    });
+    };
+    if (layer === 'direct') logger.info('cancel-deletion', fields);
+    else {
+      // Powertools' keys first, in its order, then the line's own.
+      const line = {
+        level: 'INFO',
+        message: 'cancel-deletion',
+        timestamp: new Date().toISOString(),
+        service: 'cckm-deletion-guard',
+        sampling_rate: 0,
+        function_request_id: context.awsRequestId,
+        ...fields,
+      };
+      process.stdout.write(`${JSON.stringify(line)}\n`);
+    }
   }
   return jsonResponse(200, result);
 }
