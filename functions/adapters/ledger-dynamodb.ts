@@ -30,6 +30,9 @@ export const READ_BATCH = 100;
 /** BatchWriteItem's limit of requests per call. */
 export const WRITE_BATCH = 25;
 
+/** The names the heartbeat condition and query use: the partition key and the last-seen time. */
+const HEARTBEAT_NAMES = { '#pk': PK, '#ms': LAST_SEEN_MS };
+
 export interface DynamoLedgerOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
@@ -94,8 +97,8 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     operation: 'read' | 'write',
     what: string,
     work: T[],
+    opts: LedgerCallOptions | undefined,
     call: (pending: T[]) => Promise<T[]>,
-    opts?: LedgerCallOptions,
   ): Promise<void> {
     let pending = work;
     for (let attempt = 1; pending.length > 0; attempt++) {
@@ -116,59 +119,28 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     }
   }
 
-  async function readBatch(keys: Item[], opts?: LedgerCallOptions): Promise<Item[]> {
-    const found: Item[] = [];
-    await untilProcessed(
-      'read',
-      'ledger key(s)',
-      keys,
-      async (pending) => {
-        const request = { [tableName]: { Keys: pending, ConsistentRead: true } };
-        const out = await send(
-          'read',
-          'BatchGetItem',
-          (sendOptions) => client.send(new BatchGetItemCommand({ RequestItems: request }), sendOptions),
-          opts,
-        );
-        found.push(...(out.Responses?.[tableName] ?? []));
-        return out.UnprocessedKeys?.[tableName]?.Keys ?? [];
-      },
-      opts,
-    );
-    return found;
-  }
-
-  async function writeBatch(requests: WriteRequest[], opts?: LedgerCallOptions): Promise<void> {
-    await untilProcessed(
-      'write',
-      'ledger item(s)',
-      requests,
-      async (pending) => {
-        const out = await send(
-          'write',
-          'BatchWriteItem',
-          (sendOptions) =>
-            client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }), sendOptions),
-          opts,
-        );
-        return out.UnprocessedItems?.[tableName] ?? [];
-      },
-      opts,
-    );
-  }
-
   return {
     async readDecisions(arns, opts) {
       // BatchGetItem refuses a request naming one key twice.
-      const unique = [...new Set(arns)];
-      const batches = chunk(unique, READ_BATCH).map((b) => b.map(decisionKey));
-      const results = await mapBounded(batches, concurrency, (keys) => readBatch(keys, opts));
+      const batches = chunk([...new Set(arns)], READ_BATCH).map((b) => b.map(decisionKey));
       const entries = new Map<string, LedgerEntry>();
-      for (const item of results.flat()) {
-        const entry = toEntry(item);
-        // An unreadable item is as good as none: the domain then decides as if nothing was remembered.
-        if (entry) entries.set(entry.arn, entry);
-      }
+      await mapBounded(batches, concurrency, (keys) =>
+        untilProcessed('read', 'ledger key(s)', keys, opts, async (pending) => {
+          const request = { [tableName]: { Keys: pending, ConsistentRead: true } };
+          const out = await send(
+            'read',
+            'BatchGetItem',
+            (sendOptions) => client.send(new BatchGetItemCommand({ RequestItems: request }), sendOptions),
+            opts,
+          );
+          for (const item of out.Responses?.[tableName] ?? []) {
+            const entry = toEntry(item);
+            // An unreadable item is as good as none: the domain then decides as if nothing was remembered.
+            if (entry) entries.set(entry.arn, entry);
+          }
+          return out.UnprocessedKeys?.[tableName]?.Keys ?? [];
+        }),
+      );
       return entries;
     },
 
@@ -176,8 +148,18 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
       // Every entry is checked before the first call, so bad input changes nothing.
       const byArn = new Map<string, WriteRequest>();
       for (const entry of entries) byArn.set(entry.arn, { PutRequest: { Item: toItem(entry) } });
-      const batches = chunk([...byArn.values()], WRITE_BATCH);
-      await mapBounded(batches, concurrency, (batch) => writeBatch(batch, opts));
+      await mapBounded(chunk([...byArn.values()], WRITE_BATCH), concurrency, (requests) =>
+        untilProcessed('write', 'ledger item(s)', requests, opts, async (pending) => {
+          const out = await send(
+            'write',
+            'BatchWriteItem',
+            (sendOptions) =>
+              client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }), sendOptions),
+            opts,
+          );
+          return out.UnprocessedItems?.[tableName] ?? [];
+        }),
+      );
     },
 
     async recordHeartbeat(heartbeat, opts) {
@@ -193,7 +175,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
                 Item: item,
                 // Heartbeats may arrive out of order: an older one never replaces a newer one.
                 ConditionExpression: 'attribute_not_exists(#pk) OR #ms < :ms',
-                ExpressionAttributeNames: { '#pk': PK, '#ms': LAST_SEEN_MS },
+                ExpressionAttributeNames: HEARTBEAT_NAMES,
                 ExpressionAttributeValues: { ':ms': item[LAST_SEEN_MS]! },
               }),
               sendOptions,
@@ -223,7 +205,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
                 KeyConditionExpression: '#pk = :pk',
                 // TTL deletes lazily: older items may still be there.
                 FilterExpression: '#ms >= :since',
-                ExpressionAttributeNames: { '#pk': PK, '#ms': LAST_SEEN_MS },
+                ExpressionAttributeNames: HEARTBEAT_NAMES,
                 ExpressionAttributeValues: { ':pk': { S: HEARTBEAT_PK }, ':since': { N: String(sinceMs) } },
                 ExclusiveStartKey: start,
               }),
