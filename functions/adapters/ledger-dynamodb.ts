@@ -1,4 +1,9 @@
-import type { DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
+import type {
+  DynamoDBClient,
+  ServiceInputTypes,
+  ServiceOutputTypes,
+  WriteRequest,
+} from '@aws-sdk/client-dynamodb';
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
@@ -65,12 +70,12 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   /** Sends one request within the deadline, turning every failure into a LedgerError. */
-  async function send<T>(
+  async function send<I extends ServiceInputTypes, O extends ServiceOutputTypes>(
     operation: LedgerError['operation'],
     name: string,
-    call: (sendOptions: { abortSignal: CallBudget }) => Promise<T>,
+    command: Parameters<typeof client.send<I, O>>[0],
     opts: LedgerCallOptions | undefined,
-  ): Promise<T> {
+  ): Promise<O> {
     const left = opts?.deadline === undefined ? callTimeoutMs : opts.deadline - now();
     if (left <= 0) throw new LedgerError(operation, `${name}: the time budget is spent`);
     // The shared budget timer (`call-budget.ts`), stopped when the call settles: AbortSignal.timeout
@@ -78,7 +83,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     const budget = new CallBudget(Math.min(left, callTimeoutMs));
     try {
       // The budget is the SDK's abort signal itself (`call-budget.ts`).
-      return await call({ abortSignal: budget });
+      return await client.send(command, { abortSignal: budget });
     } catch (error) {
       if (error instanceof LedgerError || error instanceof ConditionalCheckFailedException) throw error;
       const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -130,7 +135,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
           const out = await send(
             'read',
             'BatchGetItem',
-            (sendOptions) => client.send(new BatchGetItemCommand({ RequestItems: request }), sendOptions),
+            new BatchGetItemCommand({ RequestItems: request }),
             opts,
           );
           for (const item of out.Responses?.[tableName] ?? []) {
@@ -153,8 +158,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
           const out = await send(
             'write',
             'BatchWriteItem',
-            (sendOptions) =>
-              client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }), sendOptions),
+            new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
             opts,
           );
           return out.UnprocessedItems?.[tableName] ?? [];
@@ -168,18 +172,14 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
         await send(
           'heartbeat',
           'PutItem',
-          (sendOptions) =>
-            client.send(
-              new PutItemCommand({
-                TableName: tableName,
-                Item: item,
-                // Heartbeats may arrive out of order: an older one never replaces a newer one.
-                ConditionExpression: 'attribute_not_exists(#pk) OR #ms < :ms',
-                ExpressionAttributeNames: HEARTBEAT_NAMES,
-                ExpressionAttributeValues: { ':ms': item[LAST_SEEN_MS]! },
-              }),
-              sendOptions,
-            ),
+          new PutItemCommand({
+            TableName: tableName,
+            Item: item,
+            // Heartbeats may arrive out of order: an older one never replaces a newer one.
+            ConditionExpression: 'attribute_not_exists(#pk) OR #ms < :ms',
+            ExpressionAttributeNames: HEARTBEAT_NAMES,
+            ExpressionAttributeValues: { ':ms': item[LAST_SEEN_MS]! },
+          }),
           opts,
         );
       } catch (error) {
@@ -198,19 +198,15 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
         const out = await send(
           'read',
           'Query',
-          (sendOptions) =>
-            client.send(
-              new QueryCommand({
-                TableName: tableName,
-                KeyConditionExpression: '#pk = :pk',
-                // TTL deletes lazily: older items may still be there.
-                FilterExpression: '#ms >= :since',
-                ExpressionAttributeNames: HEARTBEAT_NAMES,
-                ExpressionAttributeValues: { ':pk': { S: HEARTBEAT_PK }, ':since': { N: String(sinceMs) } },
-                ExclusiveStartKey: start,
-              }),
-              sendOptions,
-            ),
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: '#pk = :pk',
+            // TTL deletes lazily: older items may still be there.
+            FilterExpression: '#ms >= :since',
+            ExpressionAttributeNames: HEARTBEAT_NAMES,
+            ExpressionAttributeValues: { ':pk': { S: HEARTBEAT_PK }, ':since': { N: String(sinceMs) } },
+            ExclusiveStartKey: start,
+          }),
           opts,
         );
         for (const item of out.Items ?? []) {
