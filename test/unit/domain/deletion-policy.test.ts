@@ -129,6 +129,21 @@ describe('decideKey: every policy combination', () => {
     });
   });
 
+  it.each([
+    ['remediate', 'always', 'cancel and enable (REENABLE=always)'],
+    ['remediate', 'never', 'cancel only (REENABLE=never)'],
+    ['detect', 'always', 'detect mode: would cancel the deletion and enable the key'],
+    ['detect', 'never', 'detect mode: would cancel the deletion (the key would stay disabled)'],
+  ] as const)('gives in %s mode with REENABLE=%s the reason "%s"', (mode, reenable, reason) => {
+    const decision = decideKey({
+      policy: policyOf({ mode, reenable }),
+      key: key({ state: 'Enabled' }),
+      source: 'event',
+      actor: ALICE,
+    });
+    expect(decision.reason).toBe(reason);
+  });
+
   it('skips as not-pending on a sweep when the fresh CCKM record is no longer pending', () => {
     expect(decideKey({ policy: policyOf(), key: key({ state: 'Disabled' }), source: 'sweep' })).toMatchObject(
       {
