@@ -27,7 +27,6 @@ export async function rememberEvent(
   const deletionDate = scheduleDate(record);
   if (deletionDate === undefined) return;
   const entry = nextEntry({
-    previous: undefined,
     arn: record.key.arn,
     deletionDate,
     outcome: record.outcome,
@@ -36,7 +35,6 @@ export async function rememberEvent(
     eventId: record.eventId,
     actor: record.actor,
     notified,
-    lastChanceSent: false,
     nowMs: ports.now(),
   });
   if (entry) await writeEntries(ports, [entry], { eventId: record.eventId });

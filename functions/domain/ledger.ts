@@ -187,7 +187,8 @@ export function lastChanceDue(input: {
  * (a sweep repeating what is remembered writes nothing). A CloudTrail event always replaces.
  */
 export function nextEntry(input: {
-  readonly previous: LedgerEntry | undefined;
+  /** What the ledger holds for the key, if anything (an event's decision never looks at it). */
+  readonly previous?: LedgerEntry;
   readonly arn: string;
   readonly deletionDate: string;
   readonly outcome: Outcome;
@@ -197,8 +198,8 @@ export function nextEntry(input: {
   readonly actor?: string;
   /** The outcome was notified now. */
   readonly notified: boolean;
-  /** The last-chance line was sent now. */
-  readonly lastChanceSent: boolean;
+  /** The last-chance line was sent now (never by an event). */
+  readonly lastChanceSent?: boolean;
   readonly nowMs: number;
 }): LedgerEntry | undefined {
   const now = new Date(input.nowMs).toISOString();
