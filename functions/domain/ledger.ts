@@ -147,8 +147,9 @@ export function currentEntry(
 ): LedgerEntry | undefined {
   if (!entry) return undefined;
   const current = parseDeletionDate(deletionDate);
-  if (current !== undefined) return sameSchedule(entry.deletionDate, current) ? entry : undefined;
-  return beforeDeletion(entry, nowMs) ? entry : undefined;
+  const matches =
+    current !== undefined ? sameSchedule(entry.deletionDate, current) : beforeDeletion(entry, nowMs);
+  return matches ? entry : undefined;
 }
 
 /** True when an earlier `allowed` of this schedule still stands: until that schedule's deletion date. */
@@ -207,21 +208,23 @@ export function nextEntry(input: {
   const notified = new Set<Outcome>(kept?.notified ?? []);
   if (input.notified) notified.add(input.outcome);
   const lastChanceAt = kept?.lastChanceAt ?? (input.lastChanceSent ? now : undefined);
-  // A repeated decision keeps the event, actor and time that first made it: that is the history.
   const first = kept?.decision === input.outcome ? kept : undefined;
   if (first && notified.size === first.notified.length && lastChanceAt === first.lastChanceAt) {
     return undefined;
   }
   // `actor` and `lastChanceAt` may be undefined: the adapter stores only what is set.
   return {
+    // A repeated decision keeps the reason, event, actor and time that first made it: that is the history.
+    ...(first ?? {
+      reason: input.reason.slice(0, 500),
+      source: input.source,
+      eventId: input.eventId,
+      actor: input.actor,
+      decidedAt: now,
+    }),
     arn: input.arn,
     deletionDate: kept?.deletionDate ?? input.deletionDate,
     decision: input.outcome,
-    reason: first?.reason ?? input.reason.slice(0, 500),
-    source: first?.source ?? input.source,
-    eventId: first?.eventId ?? input.eventId,
-    actor: first ? first.actor : input.actor,
-    decidedAt: first?.decidedAt ?? now,
     notified: [...notified],
     lastChanceAt,
   };
