@@ -265,6 +265,22 @@ describe('SWEEP_SYNC', () => {
     expect(progress.map((p) => p.message)).toContain('synchronization not started');
   });
 
+  it('starts no job once the time budget is spent, logs why and says so in the note', async () => {
+    const fake = new FakeCm();
+    const { result, progress } = await run(fixture('scheduled-sweep'), fake, {
+      sweepSync: true,
+      deadline: 1_000_000,
+    });
+    expect(fake.methods()).not.toContain('startSynchronization');
+    expect(result.note).toContain(
+      'no CCKM synchronization job started for every Region: the time budget was spent',
+    );
+    expect(progress.find((p) => p.message === 'synchronization not started')?.fields).toEqual({
+      eventId: expect.any(String),
+      reason: 'time budget spent',
+    });
+  });
+
   it('is off by default and never runs on a CloudTrail event', async () => {
     const fake = new FakeCm([key({ id: ID })]);
     await run(fixture('scheduled-sweep'), fake);
