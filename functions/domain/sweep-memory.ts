@@ -82,8 +82,8 @@ export async function recall(
     honoured(key) {
       const entry = entryOf(key?.arn, key?.deletionDate);
       if (!entry || !allowedStillHonoured(entry, nowMs)) return undefined;
-      const by = `${entry.source === 'event' ? 'CloudTrail event' : 'event'} ${entry.eventId}`;
-      return `allowed earlier by ${by}${entry.actor ? ` (${entry.actor})` : ''} at ${entry.decidedAt}; honoured until the deletion date ${entry.deletionDate}`;
+      const by = entry.source === 'event' ? 'CloudTrail event' : 'event';
+      return `allowed earlier by ${by} ${entry.eventId}${entry.actor ? ` (${entry.actor})` : ''} at ${entry.decidedAt}; honoured until the deletion date ${entry.deletionDate}`;
     },
 
     settle(decided) {
