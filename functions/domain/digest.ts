@@ -110,8 +110,8 @@ function rankItems(input: DigestInput): Ranked[] {
   const byKey = new Map<string, { record: OutcomeRecord; lastChance: boolean }>();
   [...input.news, ...input.lastChance].forEach((record, i) => {
     const id = record.key.arn ?? record.key.cckmId ?? `#${i}`;
-    if (i < input.news.length) byKey.set(id, { record, lastChance: false });
-    else byKey.set(id, { record: byKey.get(id)?.record ?? record, lastChance: true });
+    const news = i < input.news.length;
+    byKey.set(id, { record: news ? record : (byKey.get(id)?.record ?? record), lastChance: !news });
   });
   const items: Ranked[] = [];
   for (const { record, lastChance } of byKey.values()) {

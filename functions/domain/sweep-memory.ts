@@ -123,9 +123,9 @@ export async function recall(
       const news = noted.filter((n) => n.news).map((n) => n.record);
       const lastChance = noted.filter((n) => n.lastChance).map((n) => n.record);
       const silent = coverage.silent;
+      // The event gives the digest its id and time.
       const digest = buildDigest({
-        eventId: event.eventId,
-        eventTime: event.eventTime,
+        ...event,
         mode: ports.policy.mode,
         summary: summarise(outcomes),
         news,
