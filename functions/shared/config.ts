@@ -56,7 +56,7 @@ function parseWith<V extends Record<string, Variable<unknown>>>(env: Env, variab
 
 /** `true` / `false` in any case, around blanks; missing or empty means false. */
 const bool: Rule<boolean> = (raw, name) => {
-  if (raw === undefined || raw === '') return ok(false);
+  if (!raw) return ok(false);
   const lower = raw.trim().toLowerCase();
   if (lower === 'true') return ok(true);
   if (lower === 'false') return ok(false);
