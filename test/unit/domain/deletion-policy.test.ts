@@ -29,6 +29,11 @@ describe('ALLOWED_PRINCIPALS globs', () => {
     ['arn:aws:iam::111122223333:user/a.b', 'arn:aws:iam::111122223333:user/axb', false],
     ['arn:aws:iam::111122223333:user/a+b', 'arn:aws:iam::111122223333:user/aab', false],
     ['arn:aws:iam::111122223333:user/a+b', 'arn:aws:iam::111122223333:user/a+b', true],
+    // `**` is one `*`; an empty middle segment never lets the segments overlap.
+    ['arn:aws:iam::**:role/Dev', 'arn:aws:iam::111122223333:role/Dev', true],
+    ['arn:aws:iam::*1**1*:role/Dev', 'arn:aws:iam::111122223333:role/Dev', true],
+    ['arn:aws:iam::*1**1*:role/Dev', 'arn:aws:iam::1:role/Dev', false],
+    ['arn:*:iam::1**:user/Alice', 'arn:aws:iam::111122223333:user/Alice', true],
   ])('%s against %s: %s', (glob, arn, matches) => {
     expect(matchAllowedPrincipal({ type: 'IAMUser', arn }, [glob]) !== undefined).toBe(matches);
   });
