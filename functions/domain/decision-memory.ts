@@ -15,7 +15,7 @@ import type { OutcomeRecord } from './remediation-outcome.ts';
  * this deployment's scope is not the guard's to remember. (A string set: `out-of-scope` is another
  * change's outcome.)
  */
-const NOT_REMEMBERED: ReadonlySet<string> = new Set(['denied-attempt', 'out-of-scope']);
+export const NOT_REMEMBERED: ReadonlySet<string> = new Set(['denied-attempt', 'out-of-scope']);
 
 /** Records a CloudTrail event's decision for its key; an event always replaces the earlier entry. */
 export async function rememberEvent(

@@ -1,4 +1,4 @@
-import { ledgerFailed, writeEntries } from './decision-memory.ts';
+import { ledgerFailed, NOT_REMEMBERED, writeEntries } from './decision-memory.ts';
 import { buildDigest } from './digest.ts';
 import { audit, publish } from './key-action.ts';
 import type { Heartbeat, LedgerEntry } from './ledger.ts';
@@ -26,9 +26,6 @@ import { summarise } from './remediation-outcome.ts';
 
 /** Said in every swept key's reason when the ledger could not be read. */
 export const LEDGER_UNREADABLE_NOTE = 'ledger unreadable: decided as if nothing was remembered';
-
-/** Outcomes a sweep does not write: the key is not pending, or nothing was scheduled. */
-const NOT_WRITTEN: ReadonlySet<string> = new Set(['not-pending', 'denied-attempt', 'out-of-scope']);
 
 /** One sweep's memory. */
 export interface SweepMemory {
@@ -156,7 +153,8 @@ function entriesToWrite(noted: readonly Noted[], delivered: boolean, nowMs: numb
   const writes: LedgerEntry[] = [];
   for (const { record, entry, news, lastChance } of noted) {
     const arn = record.key.arn;
-    if (!arn || NOT_WRITTEN.has(record.outcome)) continue;
+    // Not written: a key no longer pending, and what an event would not remember either.
+    if (!arn || record.outcome === 'not-pending' || NOT_REMEMBERED.has(record.outcome)) continue;
     const deletionDate = scheduleDate({
       deletionDate: record.deletionDate ?? entry?.deletionDate,
       // No date from CCKM: the longest window from now bounds the schedule (the entry expires after it).
