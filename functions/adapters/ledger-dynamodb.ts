@@ -65,9 +65,9 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     callTimeoutMs = 3000,
     concurrency = 4,
     maxPages = 20,
+    now = Date.now,
+    sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
   } = options;
-  const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   /** Sends one request within the deadline, turning every failure into a LedgerError. */
   async function send<I extends ServiceInputTypes, O extends ServiceOutputTypes>(
