@@ -320,6 +320,22 @@ describe('spoke heartbeats', () => {
     expect(progress.map((p) => p.message)).toContain('heartbeat not recorded');
   });
 
+  it('logs one heartbeat line saying whether it was recorded, and a note only when it was not', async () => {
+    const fields = { eventId: 'hb-1', account: DEV, region: 'eu-west-1', time: '2026-05-01T10:00:00Z' };
+    const lines = (done: { progress: { message: string }[] }) =>
+      done.progress.filter((p) => p.message.startsWith('heartbeat'));
+    const recorded = await run(heartbeat(), new FakeCm(), { ledger: new FakeLedger() });
+    expect(recorded.result.note).toBeUndefined();
+    expect(lines(recorded)).toEqual([{ message: 'heartbeat', fields: { ...fields, recorded: true } }]);
+    const none = await run(heartbeat(), new FakeCm());
+    expect(none.result.note).toBe('heartbeat not recorded: no ledger (LEDGER_TABLE) configured');
+    expect(lines(none)).toEqual([{ message: 'heartbeat', fields: { ...fields, recorded: false } }]);
+    const failing = new FakeLedger();
+    failing.fail = true;
+    const failed = await run(heartbeat(), new FakeCm(), { ledger: failing });
+    expect(lines(failed).map((p) => p.message)).toEqual(['heartbeat not recorded']);
+  });
+
   it('without a ledger, or from outside scope, records nothing and says why', async () => {
     const none = await run(heartbeat(), new FakeCm());
     expect(none.result.note).toContain('no ledger');
