@@ -260,7 +260,8 @@ export function coverageOf(heartbeats: readonly Heartbeat[], nowMs: number): Cov
   const latest = new Map<string, Heartbeat & { ms: number }>();
   for (const hb of heartbeats) {
     const ms = Date.parse(hb.time);
-    if (!Number.isFinite(ms) || ms < expectedSince(nowMs)) continue;
+    // An unreadable time parses to NaN, which is never at or after the window's start.
+    if (!(ms >= expectedSince(nowMs))) continue;
     const id = `${hb.account}#${hb.region}`;
     const seen = latest.get(id);
     if (!seen || seen.ms < ms) latest.set(id, { ...hb, ms });
