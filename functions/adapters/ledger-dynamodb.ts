@@ -1,4 +1,9 @@
-import type { DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
+import type {
+  DynamoDBClient,
+  ServiceInputTypes,
+  ServiceOutputTypes,
+  WriteRequest,
+} from '@aws-sdk/client-dynamodb';
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
@@ -30,6 +35,9 @@ export const READ_BATCH = 100;
 /** BatchWriteItem's limit of requests per call. */
 export const WRITE_BATCH = 25;
 
+/** The names the heartbeat condition and query use: the partition key and the last-seen time. */
+const HEARTBEAT_NAMES = { '#pk': PK, '#ms': LAST_SEEN_MS };
+
 export interface DynamoLedgerOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
@@ -57,17 +65,17 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     callTimeoutMs = 3000,
     concurrency = 4,
     maxPages = 20,
+    now = Date.now,
+    sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
   } = options;
-  const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   /** Sends one request within the deadline, turning every failure into a LedgerError. */
-  async function send<T>(
+  async function send<I extends ServiceInputTypes, O extends ServiceOutputTypes>(
     operation: LedgerError['operation'],
     name: string,
-    call: (sendOptions: { abortSignal: CallBudget }) => Promise<T>,
+    command: Parameters<typeof client.send<I, O>>[0],
     opts: LedgerCallOptions | undefined,
-  ): Promise<T> {
+  ): Promise<O> {
     const left = opts?.deadline === undefined ? callTimeoutMs : opts.deadline - now();
     if (left <= 0) throw new LedgerError(operation, `${name}: the time budget is spent`);
     // The shared budget timer (`call-budget.ts`), stopped when the call settles: AbortSignal.timeout
@@ -75,7 +83,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     const budget = new CallBudget(Math.min(left, callTimeoutMs));
     try {
       // The budget is the SDK's abort signal itself (`call-budget.ts`).
-      return await call({ abortSignal: budget });
+      return await client.send(command, { abortSignal: budget });
     } catch (error) {
       if (error instanceof LedgerError || error instanceof ConditionalCheckFailedException) throw error;
       const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -94,8 +102,8 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     operation: 'read' | 'write',
     what: string,
     work: T[],
+    opts: LedgerCallOptions | undefined,
     call: (pending: T[]) => Promise<T[]>,
-    opts?: LedgerCallOptions,
   ): Promise<void> {
     let pending = work;
     for (let attempt = 1; pending.length > 0; attempt++) {
@@ -116,59 +124,28 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     }
   }
 
-  async function readBatch(keys: Item[], opts?: LedgerCallOptions): Promise<Item[]> {
-    const found: Item[] = [];
-    await untilProcessed(
-      'read',
-      'ledger key(s)',
-      keys,
-      async (pending) => {
-        const request = { [tableName]: { Keys: pending, ConsistentRead: true } };
-        const out = await send(
-          'read',
-          'BatchGetItem',
-          (sendOptions) => client.send(new BatchGetItemCommand({ RequestItems: request }), sendOptions),
-          opts,
-        );
-        found.push(...(out.Responses?.[tableName] ?? []));
-        return out.UnprocessedKeys?.[tableName]?.Keys ?? [];
-      },
-      opts,
-    );
-    return found;
-  }
-
-  async function writeBatch(requests: WriteRequest[], opts?: LedgerCallOptions): Promise<void> {
-    await untilProcessed(
-      'write',
-      'ledger item(s)',
-      requests,
-      async (pending) => {
-        const out = await send(
-          'write',
-          'BatchWriteItem',
-          (sendOptions) =>
-            client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }), sendOptions),
-          opts,
-        );
-        return out.UnprocessedItems?.[tableName] ?? [];
-      },
-      opts,
-    );
-  }
-
   return {
     async readDecisions(arns, opts) {
       // BatchGetItem refuses a request naming one key twice.
-      const unique = [...new Set(arns)];
-      const batches = chunk(unique, READ_BATCH).map((b) => b.map(decisionKey));
-      const results = await mapBounded(batches, concurrency, (keys) => readBatch(keys, opts));
+      const batches = chunk([...new Set(arns)], READ_BATCH).map((b) => b.map(decisionKey));
       const entries = new Map<string, LedgerEntry>();
-      for (const item of results.flat()) {
-        const entry = toEntry(item);
-        // An unreadable item is as good as none: the domain then decides as if nothing was remembered.
-        if (entry) entries.set(entry.arn, entry);
-      }
+      await mapBounded(batches, concurrency, (keys) =>
+        untilProcessed('read', 'ledger key(s)', keys, opts, async (pending) => {
+          const request = { [tableName]: { Keys: pending, ConsistentRead: true } };
+          const out = await send(
+            'read',
+            'BatchGetItem',
+            new BatchGetItemCommand({ RequestItems: request }),
+            opts,
+          );
+          for (const item of out.Responses?.[tableName] ?? []) {
+            const entry = toEntry(item);
+            // An unreadable item is as good as none: the domain then decides as if nothing was remembered.
+            if (entry) entries.set(entry.arn, entry);
+          }
+          return out.UnprocessedKeys?.[tableName]?.Keys ?? [];
+        }),
+      );
       return entries;
     },
 
@@ -176,8 +153,17 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
       // Every entry is checked before the first call, so bad input changes nothing.
       const byArn = new Map<string, WriteRequest>();
       for (const entry of entries) byArn.set(entry.arn, { PutRequest: { Item: toItem(entry) } });
-      const batches = chunk([...byArn.values()], WRITE_BATCH);
-      await mapBounded(batches, concurrency, (batch) => writeBatch(batch, opts));
+      await mapBounded(chunk([...byArn.values()], WRITE_BATCH), concurrency, (requests) =>
+        untilProcessed('write', 'ledger item(s)', requests, opts, async (pending) => {
+          const out = await send(
+            'write',
+            'BatchWriteItem',
+            new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
+            opts,
+          );
+          return out.UnprocessedItems?.[tableName] ?? [];
+        }),
+      );
     },
 
     async recordHeartbeat(heartbeat, opts) {
@@ -186,18 +172,14 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
         await send(
           'heartbeat',
           'PutItem',
-          (sendOptions) =>
-            client.send(
-              new PutItemCommand({
-                TableName: tableName,
-                Item: item,
-                // Heartbeats may arrive out of order: an older one never replaces a newer one.
-                ConditionExpression: 'attribute_not_exists(#pk) OR #ms < :ms',
-                ExpressionAttributeNames: { '#pk': PK, '#ms': LAST_SEEN_MS },
-                ExpressionAttributeValues: { ':ms': item[LAST_SEEN_MS]! },
-              }),
-              sendOptions,
-            ),
+          new PutItemCommand({
+            TableName: tableName,
+            Item: item,
+            // Heartbeats may arrive out of order: an older one never replaces a newer one.
+            ConditionExpression: 'attribute_not_exists(#pk) OR #ms < :ms',
+            ExpressionAttributeNames: HEARTBEAT_NAMES,
+            ExpressionAttributeValues: { ':ms': item[LAST_SEEN_MS]! },
+          }),
           opts,
         );
       } catch (error) {
@@ -216,19 +198,15 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
         const out = await send(
           'read',
           'Query',
-          (sendOptions) =>
-            client.send(
-              new QueryCommand({
-                TableName: tableName,
-                KeyConditionExpression: '#pk = :pk',
-                // TTL deletes lazily: older items may still be there.
-                FilterExpression: '#ms >= :since',
-                ExpressionAttributeNames: { '#pk': PK, '#ms': LAST_SEEN_MS },
-                ExpressionAttributeValues: { ':pk': { S: HEARTBEAT_PK }, ':since': { N: String(sinceMs) } },
-                ExclusiveStartKey: start,
-              }),
-              sendOptions,
-            ),
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: '#pk = :pk',
+            // TTL deletes lazily: older items may still be there.
+            FilterExpression: '#ms >= :since',
+            ExpressionAttributeNames: HEARTBEAT_NAMES,
+            ExpressionAttributeValues: { ':pk': { S: HEARTBEAT_PK }, ':since': { N: String(sinceMs) } },
+            ExclusiveStartKey: start,
+          }),
           opts,
         );
         for (const item of out.Items ?? []) {

@@ -29,6 +29,21 @@ const OUTCOME_SET: ReadonlySet<string> = new Set(OUTCOMES);
  */
 export const LAST_SEEN_MS = 'lastSeenMs';
 
+/**
+ * The entry's fields stored as string attributes of the same name, as they are (`reason` is clipped and
+ * `notified` is a list); an undefined one (`actor`, `lastChanceAt`) is not stored.
+ */
+const TEXT_FIELDS = [
+  'arn',
+  'deletionDate',
+  'decision',
+  'source',
+  'eventId',
+  'actor',
+  'decidedAt',
+  'lastChanceAt',
+] as const satisfies readonly (keyof LedgerEntry)[];
+
 /** A DynamoDB item in the low-level client's attribute-value form. */
 export type Item = Record<string, AttributeValue>;
 
@@ -48,18 +63,14 @@ export function toItem(entry: LedgerEntry): Item {
   const item: Item = {
     ...decisionKey(entry.arn),
     type: { S: 'decision' },
-    arn: { S: entry.arn },
-    deletionDate: { S: entry.deletionDate },
-    decision: { S: entry.decision },
     reason: { S: entry.reason.slice(0, 500) },
-    source: { S: entry.source },
-    eventId: { S: entry.eventId },
-    decidedAt: { S: entry.decidedAt },
     notified: { L: entry.notified.map((o) => ({ S: o })) },
     [TTL]: { N: String(decisionExpiry(entry.deletionDate)) },
   };
-  if (entry.actor !== undefined) item.actor = { S: entry.actor };
-  if (entry.lastChanceAt !== undefined) item.lastChanceAt = { S: entry.lastChanceAt };
+  for (const field of TEXT_FIELDS) {
+    const value = entry[field];
+    if (value !== undefined) item[field] = { S: value };
+  }
   return item;
 }
 

@@ -28,8 +28,8 @@ function formsOf(value: string): string[] {
     json.replace(/[\u0080-\uffff]/g, unicodeEscape),
     encodeURIComponent(value),
     encodeURIComponent(value).replace(/%20/g, '+'),
+    Buffer.from(value, 'utf8').toString('base64').replace(/=+$/, ''),
   ]);
-  forms.add(Buffer.from(value, 'utf8').toString('base64').replace(/=+$/, ''));
   return [...forms].filter((f) => f.length > 0);
 }
 
@@ -53,7 +53,7 @@ export function createRedactor(values: readonly (string | undefined)[]): Redacto
   // Longest first, so a short credential that is part of a longer one does not split it.
   short.sort((a, b) => b.length - a.length);
   return (text: string) => {
-    if (text.length === 0) return text;
+    // An empty text comes out empty: no window fits, and splitting it finds no credential.
     let out = text;
     if (windows.size > 0 && out.length >= MIN_FRAGMENT) {
       // Mark every character covered by a window that belongs to a credential, then collapse each

@@ -15,7 +15,7 @@ import type { OutcomeRecord } from './remediation-outcome.ts';
  * this deployment's scope is not the guard's to remember. (A string set: `out-of-scope` is another
  * change's outcome.)
  */
-const NOT_REMEMBERED: ReadonlySet<string> = new Set(['denied-attempt', 'out-of-scope']);
+export const NOT_REMEMBERED: ReadonlySet<string> = new Set(['denied-attempt', 'out-of-scope']);
 
 /** Records a CloudTrail event's decision for its key; an event always replaces the earlier entry. */
 export async function rememberEvent(
@@ -27,7 +27,6 @@ export async function rememberEvent(
   const deletionDate = scheduleDate(record);
   if (deletionDate === undefined) return;
   const entry = nextEntry({
-    previous: undefined,
     arn: record.key.arn,
     deletionDate,
     outcome: record.outcome,
@@ -36,7 +35,6 @@ export async function rememberEvent(
     eventId: record.eventId,
     actor: record.actor,
     notified,
-    lastChanceSent: false,
     nowMs: ports.now(),
   });
   if (entry) await writeEntries(ports, [entry], { eventId: record.eventId });

@@ -73,19 +73,13 @@ export function decideKey(input: {
   if (allowed) return skip('allowed', `${allowed.arn} matches allowed principal ${allowed.pattern}`);
   const enable = shouldEnable(policy.reenable, key);
   if (policy.mode === 'detect') {
-    return skip(
-      'detected',
-      enable
-        ? 'detect mode: would cancel the deletion and enable the key'
-        : 'detect mode: would cancel the deletion (the key would stay disabled)',
-    );
+    const then = enable ? 'and enable the key' : '(the key would stay disabled)';
+    return skip('detected', `detect mode: would cancel the deletion ${then}`);
   }
   return {
     action: 'cancel',
     enable,
-    reason: enable
-      ? `cancel and enable (REENABLE=${policy.reenable})`
-      : `cancel only (REENABLE=${policy.reenable})`,
+    reason: `cancel ${enable ? 'and enable' : 'only'} (REENABLE=${policy.reenable})`,
   };
 }
 

@@ -110,8 +110,8 @@ function rankItems(input: DigestInput): Ranked[] {
   const byKey = new Map<string, { record: OutcomeRecord; lastChance: boolean }>();
   [...input.news, ...input.lastChance].forEach((record, i) => {
     const id = record.key.arn ?? record.key.cckmId ?? `#${i}`;
-    if (i < input.news.length) byKey.set(id, { record, lastChance: false });
-    else byKey.set(id, { record: byKey.get(id)?.record ?? record, lastChance: true });
+    const news = i < input.news.length;
+    byKey.set(id, { record: news ? record : (byKey.get(id)?.record ?? record), lastChance: !news });
   });
   const items: Ranked[] = [];
   for (const { record, lastChance } of byKey.values()) {
@@ -180,7 +180,8 @@ function render(
       silentSpokes: input.silent.length,
       items: shown.map((item) => item.show(limit)),
       more,
-      ...(more > 0 ? { moreNote: `${more} more in the log: the audit lines of event ${eventId}` } : {}),
+      // JSON.stringify leaves out an undefined note.
+      moreNote: more > 0 ? `${more} more in the log: the audit lines of event ${eventId}` : undefined,
     },
     null,
     2,
@@ -199,6 +200,9 @@ function clip(text: string, max: number): string {
   if (points.length <= max && text.length <= 2 * max) return text;
   return `${points.slice(0, Math.max(0, max - 3)).join('')}...`;
 }
+
+/** Outcomes that head a digest before last-chance and silent spokes, most pressing first. */
+const URGENT_OUTCOMES: readonly Outcome[] = ['failed', 'cancelled', 'cancelled-and-enabled'];
 
 /** After failed, cancelled, last-chance and silent spokes, the order other outcomes are named in. */
 const OTHER_OUTCOMES: readonly Outcome[] = [
@@ -236,10 +240,8 @@ export function digestSubject(
 }
 
 function headline(newCounts: OutcomeSummary, input: DigestInput): DigestNotification['headline'] {
-  if ((newCounts.failed ?? 0) > 0) return 'failed';
-  if ((newCounts.cancelled ?? 0) > 0) return 'cancelled';
-  if ((newCounts['cancelled-and-enabled'] ?? 0) > 0) return 'cancelled-and-enabled';
-  if (input.lastChance.length > 0) return 'last-chance';
-  if (input.silent.length > 0) return 'silent-spokes';
-  return OTHER_OUTCOMES.find((o) => (newCounts[o] ?? 0) > 0) ?? 'not-pending';
+  const first = (outcomes: readonly Outcome[]) => outcomes.find((o) => (newCounts[o] ?? 0) > 0);
+  const pending =
+    input.lastChance.length > 0 ? 'last-chance' : input.silent.length > 0 ? 'silent-spokes' : undefined;
+  return first(URGENT_OUTCOMES) ?? pending ?? first(OTHER_OUTCOMES) ?? 'not-pending';
 }

@@ -24,17 +24,16 @@ export async function recordHeartbeat(
     ports.progress('heartbeat outside scope', { ...where, reason: outside });
     return `heartbeat not recorded: ${outside}`;
   }
-  if (!ports.ledger) {
-    ports.progress('heartbeat', { ...where, recorded: false });
-    return 'heartbeat not recorded: no ledger (LEDGER_TABLE) configured';
+  const { ledger } = ports;
+  if (ledger) {
+    try {
+      await ledger.recordHeartbeat(heartbeat, { deadline: ports.deadline });
+    } catch (error) {
+      const reason = failureReason('recording the heartbeat failed', error);
+      ledgerFailed(ports, 'heartbeat not recorded', error, where);
+      return reason;
+    }
   }
-  try {
-    await ports.ledger.recordHeartbeat(heartbeat, { deadline: ports.deadline });
-  } catch (error) {
-    const reason = failureReason('recording the heartbeat failed', error);
-    ledgerFailed(ports, 'heartbeat not recorded', error, where);
-    return reason;
-  }
-  ports.progress('heartbeat', { ...where, recorded: true });
-  return undefined;
+  ports.progress('heartbeat', { ...where, recorded: ledger !== undefined });
+  return ledger ? undefined : 'heartbeat not recorded: no ledger (LEDGER_TABLE) configured';
 }

@@ -147,8 +147,9 @@ export function currentEntry(
 ): LedgerEntry | undefined {
   if (!entry) return undefined;
   const current = parseDeletionDate(deletionDate);
-  if (current !== undefined) return sameSchedule(entry.deletionDate, current) ? entry : undefined;
-  return beforeDeletion(entry, nowMs) ? entry : undefined;
+  const matches =
+    current !== undefined ? sameSchedule(entry.deletionDate, current) : beforeDeletion(entry, nowMs);
+  return matches ? entry : undefined;
 }
 
 /** True when an earlier `allowed` of this schedule still stands: until that schedule's deletion date. */
@@ -187,7 +188,8 @@ export function lastChanceDue(input: {
  * (a sweep repeating what is remembered writes nothing). A CloudTrail event always replaces.
  */
 export function nextEntry(input: {
-  readonly previous: LedgerEntry | undefined;
+  /** What the ledger holds for the key, if anything (an event's decision never looks at it). */
+  readonly previous?: LedgerEntry;
   readonly arn: string;
   readonly deletionDate: string;
   readonly outcome: Outcome;
@@ -197,8 +199,8 @@ export function nextEntry(input: {
   readonly actor?: string;
   /** The outcome was notified now. */
   readonly notified: boolean;
-  /** The last-chance line was sent now. */
-  readonly lastChanceSent: boolean;
+  /** The last-chance line was sent now (never by an event). */
+  readonly lastChanceSent?: boolean;
   readonly nowMs: number;
 }): LedgerEntry | undefined {
   const now = new Date(input.nowMs).toISOString();
@@ -206,21 +208,23 @@ export function nextEntry(input: {
   const notified = new Set<Outcome>(kept?.notified ?? []);
   if (input.notified) notified.add(input.outcome);
   const lastChanceAt = kept?.lastChanceAt ?? (input.lastChanceSent ? now : undefined);
-  // A repeated decision keeps the event, actor and time that first made it: that is the history.
   const first = kept?.decision === input.outcome ? kept : undefined;
   if (first && notified.size === first.notified.length && lastChanceAt === first.lastChanceAt) {
     return undefined;
   }
   // `actor` and `lastChanceAt` may be undefined: the adapter stores only what is set.
   return {
+    // A repeated decision keeps the reason, event, actor and time that first made it: that is the history.
+    ...(first ?? {
+      reason: input.reason.slice(0, 500),
+      source: input.source,
+      eventId: input.eventId,
+      actor: input.actor,
+      decidedAt: now,
+    }),
     arn: input.arn,
     deletionDate: kept?.deletionDate ?? input.deletionDate,
     decision: input.outcome,
-    reason: first?.reason ?? input.reason.slice(0, 500),
-    source: first?.source ?? input.source,
-    eventId: first?.eventId ?? input.eventId,
-    actor: first ? first.actor : input.actor,
-    decidedAt: first?.decidedAt ?? now,
     notified: [...notified],
     lastChanceAt,
   };
@@ -256,7 +260,8 @@ export function coverageOf(heartbeats: readonly Heartbeat[], nowMs: number): Cov
   const latest = new Map<string, Heartbeat & { ms: number }>();
   for (const hb of heartbeats) {
     const ms = Date.parse(hb.time);
-    if (!Number.isFinite(ms) || ms < expectedSince(nowMs)) continue;
+    // An unreadable time parses to NaN, which is never at or after the window's start.
+    if (!(ms >= expectedSince(nowMs))) continue;
     const id = `${hb.account}#${hb.region}`;
     const seen = latest.get(id);
     if (!seen || seen.ms < ms) latest.set(id, { ...hb, ms });

@@ -18,16 +18,16 @@ export function globMatches(glob: string, text: string): boolean {
   const parts = glob.split('*');
   if (parts.length === 1) return glob === text;
   const first = parts[0] ?? '';
-  const last = parts[parts.length - 1] ?? '';
+  const last = parts.at(-1) ?? '';
   if (first.length + last.length > text.length) return false;
   if (!text.startsWith(first) || !text.endsWith(last)) return false;
   // Each middle segment at its leftmost place after the previous one: if any placement exists, the
-  // leftmost one leaves the most room for the rest, so no backtracking is ever needed.
+  // leftmost one leaves the most room for the rest, so no backtracking is ever needed. An empty one
+  // (from `**`) is found where the previous one ended, which never passes `end`.
   let at = first.length;
   const end = text.length - last.length;
   for (let i = 1; i < parts.length - 1; i++) {
     const part = parts[i] ?? '';
-    if (part === '') continue;
     const found = text.indexOf(part, at);
     if (found < 0 || found + part.length > end) return false;
     at = found + part.length;

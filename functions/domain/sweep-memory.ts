@@ -1,4 +1,4 @@
-import { ledgerFailed, writeEntries } from './decision-memory.ts';
+import { ledgerFailed, NOT_REMEMBERED, writeEntries } from './decision-memory.ts';
 import { buildDigest } from './digest.ts';
 import { audit, publish } from './key-action.ts';
 import type { Heartbeat, LedgerEntry } from './ledger.ts';
@@ -26,9 +26,6 @@ import { summarise } from './remediation-outcome.ts';
 
 /** Said in every swept key's reason when the ledger could not be read. */
 export const LEDGER_UNREADABLE_NOTE = 'ledger unreadable: decided as if nothing was remembered';
-
-/** Outcomes a sweep does not write: the key is not pending, or nothing was scheduled. */
-const NOT_WRITTEN: ReadonlySet<string> = new Set(['not-pending', 'denied-attempt', 'out-of-scope']);
 
 /** One sweep's memory. */
 export interface SweepMemory {
@@ -82,8 +79,8 @@ export async function recall(
     honoured(key) {
       const entry = entryOf(key?.arn, key?.deletionDate);
       if (!entry || !allowedStillHonoured(entry, nowMs)) return undefined;
-      const by = `${entry.source === 'event' ? 'CloudTrail event' : 'event'} ${entry.eventId}`;
-      return `allowed earlier by ${by}${entry.actor ? ` (${entry.actor})` : ''} at ${entry.decidedAt}; honoured until the deletion date ${entry.deletionDate}`;
+      const by = entry.source === 'event' ? 'CloudTrail event' : 'event';
+      return `allowed earlier by ${by} ${entry.eventId}${entry.actor ? ` (${entry.actor})` : ''} at ${entry.decidedAt}; honoured until the deletion date ${entry.deletionDate}`;
     },
 
     settle(decided) {
@@ -123,9 +120,9 @@ export async function recall(
       const news = noted.filter((n) => n.news).map((n) => n.record);
       const lastChance = noted.filter((n) => n.lastChance).map((n) => n.record);
       const silent = coverage.silent;
+      // The event gives the digest its id and time.
       const digest = buildDigest({
-        eventId: event.eventId,
-        eventTime: event.eventTime,
+        ...event,
         mode: ports.policy.mode,
         summary: summarise(outcomes),
         news,
@@ -156,7 +153,8 @@ function entriesToWrite(noted: readonly Noted[], delivered: boolean, nowMs: numb
   const writes: LedgerEntry[] = [];
   for (const { record, entry, news, lastChance } of noted) {
     const arn = record.key.arn;
-    if (!arn || NOT_WRITTEN.has(record.outcome)) continue;
+    // Not written: a key no longer pending, and what an event would not remember either.
+    if (!arn || record.outcome === 'not-pending' || NOT_REMEMBERED.has(record.outcome)) continue;
     const deletionDate = scheduleDate({
       deletionDate: record.deletionDate ?? entry?.deletionDate,
       // No date from CCKM: the longest window from now bounds the schedule (the entry expires after it).

@@ -19,14 +19,15 @@ export async function startSweepSync(
   if (!ports.sweepSync) return undefined;
   const regions = scopedRegions(ports.scope ?? EVERYWHERE);
   const where = regions ? `Region(s) ${regions.join(', ')}` : 'every Region';
+  const notStarted = (reason: string) =>
+    ports.progress('synchronization not started', { eventId: event.eventId, reason });
   if (ports.now() >= ports.deadline) {
-    ports.progress('synchronization not started', { eventId: event.eventId, reason: 'time budget spent' });
+    notStarted('time budget spent');
     return `no CCKM synchronization job started for ${where}: the time budget was spent`;
   }
   try {
-    const started = await ports.cckm.startSynchronization(regions ? { regions } : {}, {
-      deadline: ports.deadline,
-    });
+    // `regions` undefined (every Region is in scope) asks CCKM to synchronize every Region.
+    const started = await ports.cckm.startSynchronization({ regions }, { deadline: ports.deadline });
     ports.progress('synchronization requested', {
       eventId: event.eventId,
       result: started,
@@ -37,7 +38,7 @@ export async function startSweepSync(
       : `a CCKM synchronization job is already running; none started for ${where}`;
   } catch (error) {
     const reason = failureReason('starting a CCKM synchronization job failed', error);
-    ports.progress('synchronization not started', { eventId: event.eventId, reason });
+    notStarted(reason);
     return `${reason} (the sweep's keys are decided regardless)`;
   }
 }

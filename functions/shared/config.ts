@@ -56,7 +56,7 @@ function parseWith<V extends Record<string, Variable<unknown>>>(env: Env, variab
 
 /** `true` / `false` in any case, around blanks; missing or empty means false. */
 const bool: Rule<boolean> = (raw, name) => {
-  if (raw === undefined || raw === '') return ok(false);
+  if (!raw) return ok(false);
   const lower = raw.trim().toLowerCase();
   if (lower === 'true') return ok(true);
   if (lower === 'false') return ok(false);
@@ -153,14 +153,10 @@ const reachVariables = {
 } satisfies Record<string, Variable<unknown>>;
 
 /** Parses the CipherTrust Manager connection variables; throws ConfigError naming each bad one. */
-export function parseConnectionConfig(env: Env): ConnectionConfig {
-  return parseWith(env, connectionVariables);
-}
+export const parseConnectionConfig = (env: Env): ConnectionConfig => parseWith(env, connectionVariables);
 
 /** Parses the remediation policy variables; throws ConfigError naming each bad one. */
-export function parsePolicyConfig(env: Env): PolicyConfig {
-  return parseWith(env, policyVariables);
-}
+export const parsePolicyConfig = (env: Env): PolicyConfig => parseWith(env, policyVariables);
 
 /** Parses SCOPE_ACCOUNTS, SCOPE_REGIONS and SWEEP_SYNC; throws ConfigError naming each bad one. */
 export function parseReachConfig(env: Env): ReachConfig {
@@ -182,9 +178,7 @@ const ledgerVariables = {
 } satisfies Record<keyof LedgerConfig, Variable<unknown>>;
 
 /** Parses `LEDGER_TABLE`; throws ConfigError naming it when it is no table name. */
-export function parseLedgerConfig(env: Env): LedgerConfig {
-  return parseWith(env, ledgerVariables);
-}
+export const parseLedgerConfig = (env: Env): LedgerConfig => parseWith(env, ledgerVariables);
 
 /** The outcome of parsing once at load: the value, or the error to throw at every invocation. */
 export type Loaded<T> =

@@ -46,8 +46,7 @@ export const problem = <T>(text: string): Checked<T> => ({ ok: false, problem: t
 
 /** The trimmed value; undefined when it is blank or missing, which means "use the default". */
 export function given(raw: string | undefined): string | undefined {
-  const v = raw?.trim();
-  return v === undefined || v === '' ? undefined : v;
+  return raw?.trim() || undefined;
 }
 
 /** The entries of a comma-separated list, trimmed, empty ones dropped; blank means none. */
@@ -167,7 +166,8 @@ export function checkScope(
 ): Checked<Scope> {
   const { pattern, what } = SCOPE_KINDS[kind];
   const entries = [...new Set(listOf(raw))];
-  if (entries.length === 0 || (entries.length === 1 && entries[0] === '*')) return ok('*');
+  // Blank, or `*` alone (repeats are dropped already).
+  if (entries.every((e) => e === '*')) return ok('*');
   if (entries.includes('*')) return problem(`${name} is either * or a list of ${what}s, not both`);
   const bad = entries.find((e) => !pattern.test(e));
   if (bad !== undefined) return problem(`${name} has an entry that is not a ${what}: "${bad.slice(0, 200)}"`);

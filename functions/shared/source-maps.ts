@@ -22,8 +22,7 @@ function mapOf(file: string): SourceMap | undefined {
     try {
       map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')) as SourceMapPayload);
     } catch {
-      // No map deployed, or not readable: the stack stays as it is, which is still a stack.
-      map = undefined;
+      // No map deployed, or not readable (`map` stays undefined): the stack stays as it is, which is still a stack.
     }
     loaded = { file, map };
   }
@@ -50,7 +49,7 @@ export function sourceMappedStack(stack: string, bundleUrl: string = BUNDLE_URL)
       if (!('fileName' in origin)) return line;
       const name = origin.name ?? m[2];
       const where = `${origin.fileName}:${origin.lineNumber}:${origin.columnNumber}`;
-      return name ? `${m[1]}${name} (${where})` : `${m[1]}${where}`;
+      return `${m[1]}${name ? `${name} (${where})` : where}`;
     })
     .join('\n');
 }

@@ -111,6 +111,15 @@ describe('startSynchronization', () => {
     expect(sent()).toEqual({ synchronize_all: true });
   });
 
+  it('asks for synchronize_all when the Regions are given as undefined (a scope of every Region)', async () => {
+    h = createHarness();
+    interceptTokens(h.pool, JWT);
+    interceptRunning(0);
+    const sent = interceptStart({ id: 'job-1' });
+    await expect(h.client.startSynchronization({ regions: undefined })).resolves.toBe('started');
+    expect(sent()).toEqual({ synchronize_all: true });
+  });
+
   it('starts nothing when a job is in progress', async () => {
     h = createHarness();
     interceptTokens(h.pool, JWT);

@@ -92,6 +92,37 @@ describe('DynamoDB ledger: unprocessed work', () => {
     });
   });
 
+  it('writes each text field of an entry as a string attribute, and no attribute for one left undefined', async () => {
+    ddb.on(BatchWriteItemCommand).resolves({});
+    const bare = entry(1);
+    const full = {
+      ...entry(2),
+      actor: 'arn:aws:iam::111122223333:role/Decom',
+      lastChanceAt: '2025-06-19T13:00:00.000Z',
+    };
+    await make().recordDecisions([bare, full]);
+    const [first, second] = ddb
+      .commandCalls(BatchWriteItemCommand)[0]!
+      .args[0].input.RequestItems![TABLE]!.map((w) => w.PutRequest!.Item!);
+    expect(first).toEqual({
+      pk: { S: `KEY#${bare.arn}` },
+      sk: { S: 'SCHEDULE' },
+      type: { S: 'decision' },
+      arn: { S: bare.arn },
+      deletionDate: { S: bare.deletionDate },
+      decision: { S: 'allowed' },
+      reason: { S: 'allowed principal' },
+      source: { S: 'event' },
+      eventId: { S: 'e-1' },
+      decidedAt: { S: bare.decidedAt },
+      notified: { L: [{ S: 'allowed' }] },
+      expiresAt: { N: String(Date.parse(bare.deletionDate) / 1000 + 7 * 86_400) },
+    });
+    expect(Object.keys(first!)).not.toContain('actor');
+    expect(Object.keys(first!)).not.toContain('lastChanceAt');
+    expect(second).toMatchObject({ actor: { S: full.actor }, lastChanceAt: { S: full.lastChanceAt } });
+  });
+
   it('gives up with a LedgerError after a bounded number of calls, backing off longer each time', async () => {
     ddb.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, WriteRequest[]> }) => ({
       UnprocessedItems: input.RequestItems,

@@ -14,6 +14,11 @@ function leaks(text: string, value: string): boolean {
 describe('createRedactor', () => {
   const redact = createRedactor([TOKEN, PASSWORD, undefined, '']);
 
+  it('leaves an empty text empty', () => {
+    expect(redact('')).toBe('');
+    expect(createRedactor(['short'])('')).toBe('');
+  });
+
   it('redacts a raw echo of the request body', () => {
     const out = redact(`bad request: {"grant_type":"refresh_token","refresh_token":"${TOKEN}"}`);
     expect(out).toContain(REDACTED);

@@ -29,6 +29,11 @@ describe('ALLOWED_PRINCIPALS globs', () => {
     ['arn:aws:iam::111122223333:user/a.b', 'arn:aws:iam::111122223333:user/axb', false],
     ['arn:aws:iam::111122223333:user/a+b', 'arn:aws:iam::111122223333:user/aab', false],
     ['arn:aws:iam::111122223333:user/a+b', 'arn:aws:iam::111122223333:user/a+b', true],
+    // `**` is one `*`; an empty middle segment never lets the segments overlap.
+    ['arn:aws:iam::**:role/Dev', 'arn:aws:iam::111122223333:role/Dev', true],
+    ['arn:aws:iam::*1**1*:role/Dev', 'arn:aws:iam::111122223333:role/Dev', true],
+    ['arn:aws:iam::*1**1*:role/Dev', 'arn:aws:iam::1:role/Dev', false],
+    ['arn:*:iam::1**:user/Alice', 'arn:aws:iam::111122223333:user/Alice', true],
   ])('%s against %s: %s', (glob, arn, matches) => {
     expect(matchAllowedPrincipal({ type: 'IAMUser', arn }, [glob]) !== undefined).toBe(matches);
   });
@@ -127,6 +132,21 @@ describe('decideKey: every policy combination', () => {
       enable: true,
       reason: 'cancel and enable (REENABLE=if-previously-enabled)',
     });
+  });
+
+  it.each([
+    ['remediate', 'always', 'cancel and enable (REENABLE=always)'],
+    ['remediate', 'never', 'cancel only (REENABLE=never)'],
+    ['detect', 'always', 'detect mode: would cancel the deletion and enable the key'],
+    ['detect', 'never', 'detect mode: would cancel the deletion (the key would stay disabled)'],
+  ] as const)('gives in %s mode with REENABLE=%s the reason "%s"', (mode, reenable, reason) => {
+    const decision = decideKey({
+      policy: policyOf({ mode, reenable }),
+      key: key({ state: 'Enabled' }),
+      source: 'event',
+      actor: ALICE,
+    });
+    expect(decision.reason).toBe(reason);
   });
 
   it('skips as not-pending on a sweep when the fresh CCKM record is no longer pending', () => {

@@ -111,6 +111,37 @@ describe('buildDigest', () => {
     expect(items[0]).toMatchObject({ outcome: 'detected', lastChance: true });
   });
 
+  it('heads the digest with the most pressing news: failed, cancelled, last-chance, silent spokes, then the rest', () => {
+    const spoke = {
+      account: '444455556666',
+      region: 'eu-west-1',
+      lastSeen: '2025-06-01T09:00:00.000Z',
+      silentForMinutes: 180,
+    };
+    const due = key(9, 'allowed', { deletionDate: '2025-06-02T10:00:00.000Z' });
+    const cases: [OutcomeRecord[], Partial<DigestInput>, string][] = [
+      [
+        [key(1, 'detected'), key(2, 'cancelled'), key(3, 'failed')],
+        { lastChance: [due], silent: [spoke] },
+        'failed',
+      ],
+      [
+        [key(1, 'detected'), key(2, 'cancelled-and-enabled'), key(3, 'cancelled')],
+        { lastChance: [due] },
+        'cancelled',
+      ],
+      [[key(1, 'detected'), key(2, 'cancelled-and-enabled')], { silent: [spoke] }, 'cancelled-and-enabled'],
+      [[key(1, 'detected')], { lastChance: [due], silent: [spoke] }, 'last-chance'],
+      [[key(1, 'detected')], { silent: [spoke] }, 'silent-spokes'],
+      [[key(1, 'exempt'), key(2, 'allowed'), key(3, 'not-managed')], {}, 'not-managed'],
+      [[key(1, 'not-pending'), key(2, 'denied-attempt')], {}, 'denied-attempt'],
+      [[key(1, 'not-pending')], {}, 'not-pending'],
+    ];
+    for (const [news, overrides, headline] of cases) {
+      expect(buildDigest(input(news, overrides))!.headline).toBe(headline);
+    }
+  });
+
   it('sends a digest for silent spokes alone', () => {
     const silent = [
       {

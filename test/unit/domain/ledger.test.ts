@@ -261,6 +261,15 @@ describe('coverage', () => {
     expect(coverage.silent.map((s) => s.account)).toEqual(['3', '2']);
   });
 
+  it('ignores a heartbeat with an unreadable time, and expects a pair heard exactly 7 days ago', () => {
+    const coverage = coverageOf(
+      [{ account: '1', region: 'a', time: 'yesterday' }, hb('2', 'b', 7 * 24 * HOUR)],
+      NOW,
+    );
+    expect(coverage.expected).toBe(1);
+    expect(coverage.silent.map((s) => s.account)).toEqual(['2']);
+  });
+
   it('does not report a pair silent for exactly 2 hours', () => {
     expect(coverageOf([hb('1', 'a', 2 * HOUR)], NOW).silent).toEqual([]);
   });

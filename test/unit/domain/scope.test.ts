@@ -265,6 +265,22 @@ describe('SWEEP_SYNC', () => {
     expect(progress.map((p) => p.message)).toContain('synchronization not started');
   });
 
+  it('starts no job once the time budget is spent, logs why and says so in the note', async () => {
+    const fake = new FakeCm();
+    const { result, progress } = await run(fixture('scheduled-sweep'), fake, {
+      sweepSync: true,
+      deadline: 1_000_000,
+    });
+    expect(fake.methods()).not.toContain('startSynchronization');
+    expect(result.note).toContain(
+      'no CCKM synchronization job started for every Region: the time budget was spent',
+    );
+    expect(progress.find((p) => p.message === 'synchronization not started')?.fields).toEqual({
+      eventId: expect.any(String),
+      reason: 'time budget spent',
+    });
+  });
+
   it('is off by default and never runs on a CloudTrail event', async () => {
     const fake = new FakeCm([key({ id: ID })]);
     await run(fixture('scheduled-sweep'), fake);
@@ -302,6 +318,22 @@ describe('spoke heartbeats', () => {
     expect(result.kind).toBe('heartbeat');
     expect(result.note).toContain('recording the heartbeat failed: LedgerError: table unreachable');
     expect(progress.map((p) => p.message)).toContain('heartbeat not recorded');
+  });
+
+  it('logs one heartbeat line saying whether it was recorded, and a note only when it was not', async () => {
+    const fields = { eventId: 'hb-1', account: DEV, region: 'eu-west-1', time: '2026-05-01T10:00:00Z' };
+    const lines = (done: { progress: { message: string }[] }) =>
+      done.progress.filter((p) => p.message.startsWith('heartbeat'));
+    const recorded = await run(heartbeat(), new FakeCm(), { ledger: new FakeLedger() });
+    expect(recorded.result.note).toBeUndefined();
+    expect(lines(recorded)).toEqual([{ message: 'heartbeat', fields: { ...fields, recorded: true } }]);
+    const none = await run(heartbeat(), new FakeCm());
+    expect(none.result.note).toBe('heartbeat not recorded: no ledger (LEDGER_TABLE) configured');
+    expect(lines(none)).toEqual([{ message: 'heartbeat', fields: { ...fields, recorded: false } }]);
+    const failing = new FakeLedger();
+    failing.fail = true;
+    const failed = await run(heartbeat(), new FakeCm(), { ledger: failing });
+    expect(lines(failed).map((p) => p.message)).toEqual(['heartbeat not recorded']);
   });
 
   it('without a ledger, or from outside scope, records nothing and says why', async () => {

@@ -72,6 +72,15 @@ describe('parseConnectionConfig', () => {
     expect(config.tlsInsecure).toBe(true);
     expect(config.timeoutMs).toBe(2500);
   });
+
+  it('reads CCKM_TLS_INSECURE missing or empty as false, and refuses a blank one', () => {
+    expect(parseConnectionConfig(base).tlsInsecure).toBe(false);
+    expect(parseConnectionConfig({ ...base, CCKM_TLS_INSECURE: '' }).tlsInsecure).toBe(false);
+    expect(parseConnectionConfig({ ...base, CCKM_TLS_INSECURE: ' False ' }).tlsInsecure).toBe(false);
+    expect(() => parseConnectionConfig({ ...base, CCKM_TLS_INSECURE: '  ' })).toThrow(
+      'CCKM_TLS_INSECURE must be true or false',
+    );
+  });
 });
 
 describe('parsePolicyConfig', () => {

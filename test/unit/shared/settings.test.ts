@@ -4,7 +4,9 @@ import {
   checkHttpsOrigin,
   checkMode,
   checkReenable,
+  checkScope,
   DEFAULT_EXEMPT_TAG,
+  given,
   isPrincipalPattern,
   MAX_PRINCIPAL_STARS,
   PRINCIPAL_PATTERN_DESCRIPTION,
@@ -58,5 +60,30 @@ describe('shared settings rules', () => {
     expect(isPrincipalPattern(stars(MAX_PRINCIPAL_STARS))).toBe(true);
     expect(isPrincipalPattern(stars(MAX_PRINCIPAL_STARS + 1))).toBe(false);
     expect(PRINCIPAL_PATTERN_DESCRIPTION).toContain(`at most ${MAX_PRINCIPAL_STARS}`);
+  });
+});
+
+describe('blank values and scopes', () => {
+  it('reads a blank or missing value as none, and any other value trimmed', () => {
+    expect([undefined, '', '  \t'].map(given)).toEqual([undefined, undefined, undefined]);
+    expect(given('  remediate ')).toBe('remediate');
+    expect(given(' 0 ')).toBe('0');
+  });
+
+  it('reads a blank scope, * alone or * repeated as every account', () => {
+    for (const raw of [undefined, '', ' , ', '*', ' * ', '*,*', '*, ,*']) {
+      expect(checkScope(raw, 'SCOPE_ACCOUNTS', 'accounts')).toEqual({ ok: true, value: '*' });
+    }
+  });
+
+  it('refuses * mixed with names, and keeps a list without repeats in order', () => {
+    expect(checkScope('*,111122223333', 'SCOPE_ACCOUNTS', 'accounts')).toEqual({
+      ok: false,
+      problem: 'SCOPE_ACCOUNTS is either * or a list of 12-digit account ids, not both',
+    });
+    expect(checkScope('eu-west-1, us-east-1,eu-west-1', 'SCOPE_REGIONS', 'regions')).toEqual({
+      ok: true,
+      value: ['eu-west-1', 'us-east-1'],
+    });
   });
 });
