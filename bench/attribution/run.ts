@@ -173,13 +173,20 @@ async function main(): Promise<void> {
       compare: { type: 'string', multiple: true, default: [] },
       // With --compare: the floor and the compared builds only, without the layer variants.
       'compare-only': { type: 'boolean', default: false },
+      // With --compare: the compared builds' POWERTOOLS_LOG_LEVEL (default: the bench's WARN).
+      'compare-level': { type: 'string' },
     },
   });
   const compared = (fn: 'cancel-deletion' | 'remediate-deletion'): Omit<InterleavedVariant, 'items'>[] =>
     (values.compare ?? []).map((spec) => {
       const [label, dir] = spec.split('=');
       if (!label || !dir) throw new Error(`--compare wants label=DIR, got ${spec}`);
-      return { name: label, file: path.resolve(dir, fn, 'index.mjs'), env: {} };
+      const level = values['compare-level'];
+      return {
+        name: label,
+        file: path.resolve(dir, fn, 'index.mjs'),
+        env: (level ? { POWERTOOLS_LOG_LEVEL: level } : {}) as Record<string, string>,
+      };
     });
   const n = Number(values.rounds);
   const iterations = Number(values.iterations);
