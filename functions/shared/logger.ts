@@ -15,6 +15,12 @@ export class GuardLogger extends Logger {
   #context: Context | undefined;
   #whole = false;
   #first = true;
+  /**
+   * Invocations may run at once in this process (Powertools' own switch, `AWS_LAMBDA_MAX_CONCURRENCY`,
+   * for Lambda Managed Instances): Powertools then keeps the context per invocation, and the pending one
+   * here would be the latest invocation's, so each invocation's context is put on at once.
+   */
+  readonly #concurrent = !!process.env.AWS_LAMBDA_MAX_CONCURRENCY;
 
   /**
    * Starts an invocation: its lines carry `context` whole (`addContext`) or only its request id. The
@@ -24,7 +30,7 @@ export class GuardLogger extends Logger {
   beginInvocation(context: Context, whole: boolean): void {
     this.#context = context;
     this.#whole = whole;
-    if (this.#first) {
+    if (this.#first || this.#concurrent) {
       this.#first = false;
       this.#apply();
     }

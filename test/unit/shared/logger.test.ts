@@ -111,4 +111,29 @@ describe('GuardLogger under invocationContext', () => {
     await handlerLogging(log, true)({ lines: [['info', 'sampled']] }, contextWithId('id-1'));
     expect(output.lines().find((l) => l.message === 'sampled')?.function_request_id).toBe('id-1');
   });
+
+  it('gives concurrent invocations (AWS_LAMBDA_MAX_CONCURRENCY) each its own context', async () => {
+    vi.stubEnv('AWS_LAMBDA_MAX_CONCURRENCY', '4');
+    const { InvokeStore } = await import('@aws/lambda-invoke-store');
+    const store = await InvokeStore.getInstanceAsync(true);
+    for (const whole of [false, true]) {
+      const log = new GuardLogger({ serviceName: SERVICE });
+      const handler = middy<{ id: string; wait: number }, void>({ timeoutEarlyInMillis: 0 })
+        .use(invocationContext(log, whole))
+        .handler(async (event) => {
+          await new Promise((resolve) => setTimeout(resolve, event.wait));
+          log.info(`line of ${event.id}`);
+        });
+      const run = (id: string, wait: number) =>
+        store.run({ 'X-Amzn-RequestId': id }, () => handler({ id, wait }, contextWithId(id)));
+      await run(`${whole}-0`, 0);
+      await Promise.all([run(`${whole}-1`, 10), run(`${whole}-2`, 30)]);
+    }
+    const ids = output
+      .lines()
+      .filter((l) => String(l.message).startsWith('line of '))
+      .map((l) => [String(l.message).slice(8), l.function_request_id]);
+    expect(ids).toEqual(ids.map(([id]) => [id, id]));
+    expect(ids).toHaveLength(6);
+  });
 });
