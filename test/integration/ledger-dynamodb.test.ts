@@ -1,4 +1,3 @@
-import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoLedger } from '../../functions/adapters/ledger-dynamodb.ts';
@@ -7,6 +6,7 @@ import { coverageOf, currentEntry, LedgerError } from '../../functions/domain/le
 import { LEDGER_ATTRIBUTE_DEFINITIONS, LEDGER_KEY_SCHEMA } from '../../functions/shared/ledger-schema.ts';
 import type { LocalDynamoDb } from '../../local/aws/dynamodb.ts';
 import { startLocalDynamoDb } from '../../local/aws/dynamodb.ts';
+import { startSilentServer } from '../helpers/silent-server.ts';
 
 const HOUR = 3_600_000;
 const NOW = Date.parse('2025-06-01T12:00:00Z');
@@ -194,23 +194,18 @@ describe('DynamoDB ledger against dynalite', () => {
   });
 
   it('ends a call DynamoDB never answers at the call timeout, with a LedgerError', async () => {
-    const held: Socket[] = [];
-    const silent = createServer((socket) => {
-      held.push(socket); // accepts, reads, never answers
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const silentClient = clientFor(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`);
+    const silent = await startSilentServer();
+    const silentClient = clientFor(silent.url);
     const stuck = createDynamoLedger({ client: silentClient, tableName: 'silent', callTimeoutMs: 300 });
     try {
       await expect(stuck.readDecisions([entry(1).arn])).rejects.toMatchObject({
         name: 'LedgerError',
         operation: 'read',
       });
-      expect(held.length).toBeGreaterThan(0);
+      expect(silent.held.length).toBeGreaterThan(0);
     } finally {
       silentClient.destroy();
-      for (const socket of held) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await silent.close();
     }
   });
 

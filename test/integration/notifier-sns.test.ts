@@ -1,10 +1,10 @@
-import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSnsNotifier } from '../../functions/adapters/notifier.ts';
 import { type AwsStandIns, startAwsStandIns } from '../../local/aws/index.ts';
 import { captureOutput } from '../helpers/lambda.ts';
+import { startSilentServer } from '../helpers/silent-server.ts';
 
 /**
  * The notifier with the real SNS client over real sockets: the call budget is the SDK's abort signal
@@ -58,12 +58,8 @@ describe('createSnsNotifier with the AWS SDK', () => {
   });
 
   it('abandons a publish SNS never answers at its timeout, and logs it', async () => {
-    const held: Socket[] = [];
-    const silent = createServer((socket) => {
-      held.push(socket); // accepts, reads, never answers
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const client = snsClient(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`);
+    const silent = await startSilentServer();
+    const client = snsClient(silent.url);
     try {
       const notify = createSnsNotifier({
         client,
@@ -72,14 +68,13 @@ describe('createSnsNotifier with the AWS SDK', () => {
         timeoutMs: 200,
       });
       await expect(notify(NOTIFICATION)).resolves.toBe(false);
-      expect(held.length).toBeGreaterThan(0);
+      expect(silent.held.length).toBeGreaterThan(0);
       expect(output.lines()).toContainEqual(
         expect.objectContaining({ level: 'ERROR', message: 'notification failed', errorName: 'AbortError' }),
       );
     } finally {
       client.destroy();
-      for (const socket of held) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await silent.close();
     }
   });
 });
