@@ -242,3 +242,13 @@ export function metricsEnabledIn(env: Env): boolean {
 
 /** Whether this container writes metrics, decided once at load. */
 export const metricsEnabled: boolean = metricsEnabledIn(process.env);
+
+/**
+ * The Logger's two switches beyond Powertools' own reading, read when the logger or its middleware is
+ * made (`logger.ts`): invocations may run at once in this process (`AWS_LAMBDA_MAX_CONCURRENCY`, Powertools'
+ * own switch for its per-invocation stores), and a debug sample rate is set (`POWERTOOLS_LOGGER_SAMPLE_RATE`).
+ */
+export const loggerSwitches = (env: Env = process.env) => ({
+  concurrent: !!env.AWS_LAMBDA_MAX_CONCURRENCY,
+  sampled: Number(env.POWERTOOLS_LOGGER_SAMPLE_RATE) > 0,
+});

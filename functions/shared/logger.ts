@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { loggerSwitches } from './config.ts';
 import { SERVICE_NAME } from './telemetry.ts';
 
 /**
@@ -20,7 +21,7 @@ export class GuardLogger extends Logger {
    * for Lambda Managed Instances): Powertools then keeps the context per invocation, and the pending one
    * here would be the latest invocation's, so each invocation's context is put on at once.
    */
-  readonly #concurrent = !!process.env.AWS_LAMBDA_MAX_CONCURRENCY;
+  readonly #concurrent = loggerSwitches().concurrent;
 
   /**
    * Starts an invocation: its lines carry `context` whole (`addContext`) or only its request id. The
@@ -75,8 +76,8 @@ export function invocationContext<E, R>(
   target: GuardLogger,
   whole: boolean,
 ): MiddlewareObj<E, R, Error, Context> {
-  // Read once, at load, as Powertools reads it.
-  const sampled = Number(process.env.POWERTOOLS_LOGGER_SAMPLE_RATE) > 0;
+  // Read once, when the handler is made, as Powertools reads it.
+  const { sampled } = loggerSwitches();
   return {
     before: (request) => {
       // The context first, so the lines below already carry this invocation's.
