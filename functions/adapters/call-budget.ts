@@ -5,8 +5,8 @@
  * Not an AbortSignal handed to undici: undici listens on a signal through `events.addAbortListener`
  * and takes the listener off again for every request, which was 11 us of each warm request's 0.3 ms
  * (BENCHMARKS.md "Misses"). The request in flight registers its own abort here instead
- * (`cm-http.ts`), and an AbortSignal is made only for the rare caller that needs one (the SDK's secret
- * read), on first use.
+ * (`cm-http.ts`); an AWS SDK call (the secret read, a publish, a ledger call) takes the budget itself as
+ * its abort signal (below).
  *
  * Not a timer per call either: a `setTimeout` and its `clearTimeout` were another 5 us of each call.
  * The budgets of a container share one timer, armed for the earliest end among them. Calls of the same
@@ -54,7 +54,6 @@ export class CallBudget {
   onabort: (() => void) | null = null;
   #reason: Error | undefined;
   #inFlight: ((reason: Error) => void) | undefined;
-  #controller: AbortController | undefined;
 
   /** Starts the budget: it runs out `ms` from now (at once when `ms` is not positive). */
   constructor(ms: number) {
@@ -71,15 +70,6 @@ export class CallBudget {
   /** Why it ended: a DOMException named `TimeoutError`, as `AbortSignal.timeout` gives; undefined before. */
   get reason(): Error | undefined {
     return this.#reason;
-  }
-
-  /** An AbortSignal that aborts when the budget runs out, made on first use (for callers that want a platform one). */
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.#reason !== undefined) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
   }
 
   /**
@@ -102,7 +92,6 @@ export class CallBudget {
     if (this.#reason !== undefined || !running.delete(this)) return;
     const reason = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
     this.#reason = reason;
-    this.#controller?.abort(reason);
     const abort = this.#inFlight;
     this.#inFlight = undefined;
     abort?.(reason);

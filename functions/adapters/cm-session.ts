@@ -151,7 +151,6 @@ export function createCmSession(config: ConnectionConfig, deps: CckmClientDeps):
     for (let round = 1; ; round++) {
       const readsBefore = secrets.reads;
       if (end - now() <= 0) throw outOfBudget(label);
-      // The budget's AbortSignal is made only when the secret is actually read (its `signal` getter).
       const secret = await secrets.get(budget);
       let token: string;
       try {

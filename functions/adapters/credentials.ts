@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, TimeoutError, UpstreamError } from '../shared/errors.ts';
 import { isJsonObject } from '../shared/json.ts';
+import type { CallBudget } from './call-budget.ts';
 
 /**
  * The CipherTrust Manager credentials secret (contract section 2): parsing and a cached reader.
@@ -92,8 +93,11 @@ export function parseSecret(secretString: string): CckmSecret {
 
 /** A cached reader of the secret. */
 export interface SecretSource {
-  /** The parsed secret, read at most once per `ttlMs`; concurrent callers share one read. */
-  get(options?: { readonly signal?: AbortSignal }): Promise<CckmSecret>;
+  /**
+   * The parsed secret, read at most once per `ttlMs`; concurrent callers share one read, which ends with
+   * the budget of the call that started it (the budget is the SDK's abort signal, `call-budget.ts`).
+   */
+  get(budget?: CallBudget): Promise<CckmSecret>;
   /**
    * Forgets the cached secret so the next `get` reads it again (after a 401: it may have rotated).
    * With `stale`, only when that is still the cached secret: many calls rejected together read once.
@@ -124,9 +128,9 @@ const CONFIG_ERROR_NAMES: ReadonlySet<string> = new Set([
   'ExpiredTokenException',
 ]);
 
-function classify(error: unknown, secretId: string, signal: AbortSignal | undefined): Error {
+function classify(error: unknown, secretId: string, budget: CallBudget | undefined): Error {
   const name = error instanceof Error ? error.name : 'UnknownError';
-  if (signal?.aborted || name === 'AbortError') {
+  if (budget?.aborted || name === 'AbortError') {
     return new TimeoutError(`Reading Secrets Manager secret ${secretId} ran out of its time budget`);
   }
   if (CONFIG_ERROR_NAMES.has(name)) {
@@ -149,12 +153,12 @@ export function createSecretSource(
   let reads = 0;
   let latest: CckmSecret | undefined;
 
-  async function read(signal: AbortSignal | undefined, gen: number): Promise<CckmSecret> {
+  async function read(budget: CallBudget | undefined, gen: number): Promise<CckmSecret> {
     reads++;
     const out = await client
-      .send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal: signal })
+      .send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal: budget })
       .catch((error: unknown) => {
-        throw classify(error, secretId, signal);
+        throw classify(error, secretId, budget);
       });
     if (out.SecretString === undefined) {
       throw new ConfigError(
@@ -171,10 +175,10 @@ export function createSecretSource(
   }
 
   return {
-    get(opts = {}) {
+    get(budget) {
       if (cached && now() < cached.until) return Promise.resolve(cached.secret);
       if (!inflight) {
-        const current = read(opts.signal, generation).finally(() => {
+        const current = read(budget, generation).finally(() => {
           if (inflight === current) inflight = undefined;
         });
         inflight = current;

@@ -1,11 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallBudget } from '../../../functions/adapters/call-budget.ts';
 import { sendOnce } from '../../../functions/adapters/cm-http.ts';
 import { prepareCmRequest } from '../../../functions/adapters/cm-path.ts';
-import { UpstreamError } from '../../../functions/shared/errors.ts';
+import { createSecretSource } from '../../../functions/adapters/credentials.ts';
+import { TimeoutError, UpstreamError } from '../../../functions/shared/errors.ts';
+import { startSilentServer } from '../../helpers/silent-server.ts';
 
 // sendOnce over a real socket: the answer reader is undici's `dispatch` handler, so what a stream used
 // to do for us (the size cap, the body in several chunks, the end of the budget) is checked here.
@@ -169,18 +172,31 @@ describe('sendOnce over a socket', () => {
 });
 
 describe('CallBudget', () => {
-  it('gives an AbortSignal that aborts with the budget, made on first use', async () => {
-    const budget = new CallBudget(20);
-    const signal = budget.signal;
-    expect(signal.aborted).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(budget.aborted).toBe(true);
-    expect(signal.aborted).toBe(true);
-    expect(signal.reason).toBe(budget.reason);
-    // Asked for after the budget ran out: already aborted.
-    const late = new CallBudget(0);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(late.signal.aborted).toBe(true);
+  it("is the AWS SDK's abort signal: a secret read Secrets Manager never answers ends with the budget", async () => {
+    const silent = await startSilentServer();
+    const client = new SecretsManagerClient({
+      endpoint: silent.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'not-a-secret' },
+      maxAttempts: 1,
+    });
+    try {
+      const budget = new CallBudget(100);
+      await expect(createSecretSource(client, 'cckm/x').get(budget)).rejects.toThrow(
+        new TimeoutError('Reading Secrets Manager secret cckm/x ran out of its time budget'),
+      );
+      expect(budget.aborted).toBe(true);
+      expect(budget.reason).toBeInstanceOf(DOMException);
+      expect(silent.held.length).toBe(1);
+      // Spent before the read: nothing is sent.
+      const spent = new CallBudget(0);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await expect(createSecretSource(client, 'cckm/y').get(spent)).rejects.toBeInstanceOf(TimeoutError);
+      expect(silent.held.length).toBe(1);
+    } finally {
+      client.destroy();
+      await silent.close();
+    }
   });
 
   it('ends each budget at its own time, a shorter one started later included', async () => {
