@@ -8,7 +8,7 @@ import { createSnsNotifier, type Notify } from './adapters/notifier.ts';
 import type { Ledger } from './domain/ledger.ts';
 import type { CckmApi, RemediationPorts } from './domain/ports.ts';
 import { assertComplete, remediate } from './domain/remediation.ts';
-import type { OutcomeRecord, RemediationResult } from './domain/remediation-outcome.ts';
+import { auditFields, type RemediationResult } from './domain/remediation-outcome.ts';
 import { builtOnFirstUse } from './shared/built-once.ts';
 import {
   connection,
@@ -107,28 +107,6 @@ export function createRemediationHandler(deps: RemediationDeps) {
       assertComplete(result);
       return result;
     });
-}
-
-/** The audit line's fields: flat, so log queries can filter on any of them. */
-function auditFields(record: OutcomeRecord): Record<string, unknown> {
-  const { key } = record;
-  return {
-    outcome: record.outcome,
-    reason: record.reason,
-    cckmId: key.cckmId,
-    keyId: key.keyId,
-    arn: key.arn,
-    aliases: key.aliases,
-    account: key.account,
-    region: key.region,
-    actor: record.actor,
-    eventId: record.eventId,
-    eventTime: record.eventTime,
-    pendingWindowInDays: record.pendingWindowInDays,
-    deletionDate: record.deletionDate,
-    mode: record.mode,
-    trigger: record.kind,
-  };
 }
 
 const cckmClient = containerCckmClient(connection, logger);

@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { containerCckmClient } from '../../functions/adapters/container-cckm-client.ts';
 import { createSnsNotifier } from '../../functions/adapters/notifier.ts';
 import { assertComplete, remediate } from '../../functions/domain/remediation.ts';
-import type { OutcomeRecord } from '../../functions/domain/remediation-outcome.ts';
+import { auditFields } from '../../functions/domain/remediation-outcome.ts';
 import { connection, policy, reach, requireConfig } from '../../functions/shared/config.ts';
 import { deadlineOf } from '../../functions/shared/deadline.ts';
 import { INFO_LEVEL, logger, printsAt } from '../../functions/shared/logger.ts';
@@ -47,7 +47,7 @@ export async function handler(event: unknown, context: Context): Promise<unknown
     audit: off.has('audit')
       ? () => undefined
       : (record) => {
-          if (printsAt(logger, INFO_LEVEL)) logger.info('remediation outcome', fields(record));
+          if (printsAt(logger, INFO_LEVEL)) logger.info('remediation outcome', auditFields(record));
         },
     progress: (message, f) => {
       if (printsAt(logger, INFO_LEVEL)) logger.info(message, { ...f });
@@ -64,24 +64,4 @@ export async function handler(event: unknown, context: Context): Promise<unknown
   if (!off.has('emf')) recordOutcomes(metrics, result.kind, result.summary);
   assertComplete(result);
   return result;
-}
-
-function fields(record: OutcomeRecord): Record<string, unknown> {
-  return {
-    outcome: record.outcome,
-    reason: record.reason,
-    cckmId: record.key.cckmId,
-    keyId: record.key.keyId,
-    arn: record.key.arn,
-    aliases: record.key.aliases,
-    account: record.key.account,
-    region: record.key.region,
-    actor: record.actor,
-    eventId: record.eventId,
-    eventTime: record.eventTime,
-    pendingWindowInDays: record.pendingWindowInDays,
-    deletionDate: record.deletionDate,
-    mode: record.mode,
-    trigger: record.kind,
-  };
 }

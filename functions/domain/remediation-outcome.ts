@@ -114,3 +114,25 @@ export class RemediationIncompleteError extends Error {
     this.result = result;
   }
 }
+
+/** The audit line's fields: flat, so log queries can filter on any of them. */
+export function auditFields(record: OutcomeRecord): Record<string, unknown> {
+  const { key } = record;
+  return {
+    outcome: record.outcome,
+    reason: record.reason,
+    cckmId: key.cckmId,
+    keyId: key.keyId,
+    arn: key.arn,
+    aliases: key.aliases,
+    account: key.account,
+    region: key.region,
+    actor: record.actor,
+    eventId: record.eventId,
+    eventTime: record.eventTime,
+    pendingWindowInDays: record.pendingWindowInDays,
+    deletionDate: record.deletionDate,
+    mode: record.mode,
+    trigger: record.kind,
+  };
+}
