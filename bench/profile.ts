@@ -1,13 +1,13 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildBundle, buildFunctionBundles } from '../local/build-bundles.ts';
 import { defaultSeed, generatePendingKeys, generateSimulatorTls } from '../local/simulator/index.ts';
 import { seededIds, startBackends } from './backends.ts';
 import { runChild } from './child.ts';
 import type { ChildRequest } from './children/protocol.ts';
+import { runWhenEntry } from './cli.ts';
 import { scheduleKeyDeletionEvent, sweepEvent } from './events.ts';
 import { lambdaProcessEnv } from './lambda-heap.ts';
 import { BENCH_BUILD_DIR } from './measures/cold-import.ts';
@@ -246,14 +246,4 @@ async function main(): Promise<void> {
   process.stdout.write(report.join('\n'));
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(
-        `profile failed: ${error instanceof Error ? (error.stack ?? error.message) : error}\n`,
-      );
-      process.exit(1);
-    },
-  );
-}
+runWhenEntry(import.meta.url, 'profile', main);

@@ -1,10 +1,10 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { FunctionName } from '../../infra/bundling.ts';
 import { BUILD_DIR, buildBundle, buildFunctionBundles } from '../../local/build-bundles.ts';
 import { runChild } from '../child.ts';
+import { runWhenEntry } from '../cli.ts';
 import { floorEntrySource, thirdPartyImports } from '../floor.ts';
 import { lambdaProcessEnv } from '../lambda-heap.ts';
 import { BENCH_BUILD_DIR } from '../measures/cold-import.ts';
@@ -97,14 +97,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(
-        `cold attribution failed: ${error instanceof Error ? (error.stack ?? error.message) : error}\n`,
-      );
-      process.exit(1);
-    },
-  );
-}
+runWhenEntry(import.meta.url, 'cold attribution', main);

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildBundle, buildFunctionBundles } from '../../local/build-bundles.ts';
 import { defaultSeed, generatePendingKeys, generateSimulatorTls } from '../../local/simulator/index.ts';
 import { seededIds, startBackends } from '../backends.ts';
 import { childEnv, runChild } from '../child.ts';
+import { runWhenEntry } from '../cli.ts';
 import { scheduleKeyDeletionEvent } from '../events.ts';
 import { BENCH_BUILD_DIR } from '../measures/cold-import.ts';
 import { median, quantile, round, table } from '../stats.ts';
@@ -407,14 +407,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(
-        `attribution failed: ${error instanceof Error ? (error.stack ?? error.message) : error}\n`,
-      );
-      process.exit(1);
-    },
-  );
-}
+runWhenEntry(import.meta.url, 'attribution', main);
